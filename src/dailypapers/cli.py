@@ -1,0 +1,211 @@
+"""The operator's interface: ``dailypapers serve``, ``dailypapers ingest ...``, ``dailypapers db upgrade``.
+
+Every command reads the same ``Settings`` (environment, ``DAILYPAPERS_*``), upgrades the database
+before it starts, shows a progress bar for long work, and fails with a one-line reason and a
+non-zero exit code on bad input.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib.resources import files
+from pathlib import Path
+
+import sqlalchemy as sa
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+
+from dailypapers.db.engine import create_db_engine
+from dailypapers.db.migrate import upgrade_database
+from dailypapers.ingest.report import IngestReport, ProgressHook
+from dailypapers.settings import Settings
+
+app = typer.Typer(help="Daily Papers: new arXiv papers every day, ranked by the community.", no_args_is_help=True)
+db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+ingest_app = typer.Typer(help="Fill the catalog from arXiv.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(ingest_app, name="ingest")
+
+console = Console(stderr=True)
+SAMPLE_LISTINGS = files("dailypapers") / "sample" / "listings.jsonl.gz"
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    console.print(f"[red]error:[/red] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+def open_database(settings: Settings) -> sa.Engine:
+    engine = create_db_engine(settings)
+    upgrade_database(engine)
+    return engine
+
+
+@contextmanager
+def progress_bar(description: str, *, unit: str = "records", total: int | None = None) -> Iterator[ProgressHook]:
+    columns = [TextColumn("{task.description}"), BarColumn()]
+    if unit == "bytes":
+        columns += [DownloadColumn(), TransferSpeedColumn()]
+    else:
+        columns += [MofNCompleteColumn()]
+    columns += [TimeElapsedColumn(), TimeRemainingColumn()]
+    with Progress(*columns, console=console, transient=False) as progress:
+        task = progress.add_task(description, total=total)
+
+        def advance(amount: int, *, total: int | None = None) -> None:
+            if total is not None:
+                progress.update(task, total=total)
+            progress.advance(task, amount)
+
+        yield advance
+
+
+def print_report(report: IngestReport) -> None:
+    for skipped in report.skipped[:20]:
+        console.print(f"skipped {skipped.where}: {skipped.reason}", highlight=False, markup=False)
+    if report.skipped_count > 20:
+        console.print(f"... and {report.skipped_count - 20} more skipped records")
+    typer.echo(report.summary())
+
+
+@contextmanager
+def interruptible() -> Iterator[None]:
+    try:
+        yield
+    except KeyboardInterrupt:
+        raise fail("interrupted; everything stored so far is kept, run the command again to continue", 130) from None
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the database to the newest schema (also done on every start)."""
+    settings = Settings()
+    open_database(settings)
+    typer.echo(f"database at {settings.sqlalchemy_url} is up to date")
+
+
+def _import_file(path: Path, kind: str) -> None:
+    from dailypapers.ingest.jsonlines import file_size, import_jsonlines, listing_record, snapshot_record
+    from dailypapers.papers.rules import ListingRules
+
+    if not path.is_file():
+        raise fail(f"no such file: {path}")
+    settings = Settings()
+    engine = open_database(settings)
+    parse = snapshot_record if kind == "snapshot" else listing_record
+    with interruptible(), progress_bar(f"importing {path.name}", unit="bytes", total=file_size(path)) as advance:
+        report = import_jsonlines(
+            engine, path, parse, rules=ListingRules.from_settings(settings),
+            batch_size=settings.ingest_batch_size, progress=advance,
+        )
+    print_report(report)
+
+
+@ingest_app.command("snapshot")
+def ingest_snapshot(path: Path = typer.Argument(..., help="arxiv-metadata-oai-snapshot.json, plain or .gz")) -> None:
+    """Backfill from arXiv's bulk metadata snapshot (JSON lines), in constant memory."""
+    _import_file(path, "snapshot")
+
+
+@ingest_app.command("listings")
+def ingest_listings(path: Path = typer.Argument(..., help="a listings file (JSON lines with a `listed` day)")) -> None:
+    """Load daily listings: papers plus the day each appeared on a daily list."""
+    _import_file(path, "listings")
+
+
+@ingest_app.command("sample")
+def ingest_sample() -> None:
+    """Load the sample papers shipped with dailypapers (ten recent days of real arXiv listings)."""
+    _import_file(Path(str(SAMPLE_LISTINGS)), "listings")
+
+
+@ingest_app.command("ids")
+def ingest_ids(ids: list[str] = typer.Argument(..., help="arXiv ids or URLs, e.g. 2306.09299 or https://arxiv.org/abs/2304.14118v2")) -> None:
+    """Fetch single papers through the arXiv API."""
+    from dailypapers.ingest import arxiv_api
+    from dailypapers.ingest.polite import ArxivUnavailable
+    from dailypapers.papers.ids import InvalidArxivId
+
+    try:
+        parsed = arxiv_api.parse_id_arguments(ids)
+    except InvalidArxivId as error:
+        raise fail(str(error)) from None
+    settings = Settings()
+    engine = open_database(settings)
+    try:
+        with interruptible(), progress_bar("fetching from the arXiv API", total=len(parsed)) as advance:
+            report, missing = arxiv_api.ingest_ids(engine, settings, parsed, progress=advance)
+    except ArxivUnavailable as error:
+        raise fail(f"arXiv API unavailable: {error}", 1) from None
+    print_report(report)
+    if missing:
+        raise fail(f"arXiv does not know: {', '.join(missing)}", 1)
+
+
+def _parse_day(value: str | None, option: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise fail(f"{option} must be a date like 2025-08-01, not {value!r}") from None
+
+
+@ingest_app.command("oai")
+def ingest_oai(
+    from_date: str | None = typer.Option(None, "--from", help="first datestamp (YYYY-MM-DD)"),
+    until_date: str | None = typer.Option(None, "--until", help="last datestamp (YYYY-MM-DD)"),
+    set_spec: str | None = typer.Option(None, "--set", help="OAI set, e.g. cs or physics:hep-th"),
+    metadata_format: str = typer.Option("arXivRaw", "--format", help="arXivRaw (with every version) or arXiv"),
+) -> None:
+    """Harvest new and updated papers through arXiv's OAI-PMH interface; resumes after an interruption."""
+    from dailypapers.ingest import oai
+    from dailypapers.ingest.polite import ArxivUnavailable
+
+    start, end = _parse_day(from_date, "--from"), _parse_day(until_date, "--until")
+    if start and end and start > end:
+        raise fail("--from is after --until")
+    if metadata_format not in oai.METADATA_FORMATS:
+        raise fail(f"--format must be one of {', '.join(oai.METADATA_FORMATS)}")
+    settings = Settings()
+    engine = open_database(settings)
+    request = oai.HarvestRequest(start, end, set_spec, metadata_format)
+    try:
+        with interruptible(), progress_bar("harvesting arXiv OAI-PMH") as advance:
+            report = oai.harvest(engine, settings, request, progress=advance)
+    except (ArxivUnavailable, oai.OaiError) as error:
+        raise fail(f"harvest stopped, run again to resume: {error}", 1) from None
+    print_report(report)
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="interface to listen on"),
+    port: int = typer.Option(8000, help="port to listen on"),
+    workers: int = typer.Option(1, help="worker processes"),
+) -> None:
+    """Serve the site and the API."""
+    import uvicorn
+
+    settings = Settings()
+    open_database(settings)
+    uvicorn.run("dailypapers.web.app:create_app", factory=True, host=host, port=port, workers=workers,
+                log_level="info")
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    app()

@@ -1,0 +1,80 @@
+"""The catalog: papers as arXiv describes them, and the daily lists they appear on."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from dailypapers.db.base import Base, JSONType
+
+ARXIV_ABS_URL = "https://arxiv.org/abs/{}"
+ARXIV_PDF_URL = "https://arxiv.org/pdf/{}"
+ARXIV_HTML_URL = "https://arxiv.org/html/{}"
+
+
+class Paper(Base):
+    """One arXiv paper at its latest known version, with the history of its versions.
+
+    ``title``, ``abstract`` and ``comments`` keep LaTeX as written with whitespace normalised;
+    ``dailypapers.papers.text.plain_text`` renders them for display. ``versions`` is a list of
+    ``{"version": n, "created": ISO datetime or null}`` sorted by ``version``.
+    """
+
+    __tablename__ = "papers"
+
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(sa.Integer, default=1)
+    title: Mapped[str] = mapped_column(sa.Text)
+    authors: Mapped[list[str]] = mapped_column(JSONType)
+    abstract: Mapped[str] = mapped_column(sa.Text)
+    categories: Mapped[list[str]] = mapped_column(JSONType)
+    primary_category: Mapped[str] = mapped_column(sa.String(32), index=True)
+    comments: Mapped[str | None] = mapped_column(sa.Text)
+    journal_ref: Mapped[str | None] = mapped_column(sa.Text)
+    doi: Mapped[str | None] = mapped_column(sa.String(255))
+    report_no: Mapped[str | None] = mapped_column(sa.Text)
+    license: Mapped[str | None] = mapped_column(sa.String(255))
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime, index=True)
+    updated_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime)
+    versions: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)
+    code_urls: Mapped[list[str]] = mapped_column(JSONType)
+    deleted: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
+    # Fingerprint of the metadata last stored, so re-ingesting an unchanged record costs one lookup.
+    content_hash: Mapped[str] = mapped_column(sa.String(32))
+    ingested_at: Mapped[dt.datetime] = mapped_column(sa.DateTime)
+
+    @property
+    def abs_url(self) -> str:
+        return ARXIV_ABS_URL.format(self.id)
+
+    @property
+    def pdf_url(self) -> str:
+        return ARXIV_PDF_URL.format(self.id)
+
+    @property
+    def html_url(self) -> str:
+        return ARXIV_HTML_URL.format(self.id)
+
+    @property
+    def doi_url(self) -> str | None:
+        return f"https://doi.org/{self.doi}" if self.doi else None
+
+
+class ListingEntry(Base):
+    """A paper on one day's Daily Papers list.
+
+    ``source`` says how it got there: ``rules`` (the ingestion's listing rules), ``listing`` (an
+    imported listings file) or ``user`` (submitted by a member of the community).
+    """
+
+    __tablename__ = "listing_entries"
+    __table_args__ = (sa.UniqueConstraint("day", "paper_id"),)
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    day: Mapped[dt.date] = mapped_column(sa.Date, index=True)
+    paper_id: Mapped[str] = mapped_column(sa.ForeignKey("papers.id", ondelete="CASCADE"), index=True)
+    source: Mapped[str] = mapped_column(sa.String(16))
+    submitted_at: Mapped[dt.datetime] = mapped_column(sa.DateTime)

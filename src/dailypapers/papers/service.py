@@ -1,0 +1,185 @@
+"""The catalog's write path: merge incoming records into the stored papers and the daily lists.
+
+``store_papers`` is idempotent: storing the same records twice changes nothing the second time,
+an older version never overwrites a newer one, and every version ever seen is kept in ``versions``.
+It runs inside the caller's write transaction (see ``dailypapers.db.write``), one batch at a time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from dailypapers.db.upsert import excluded, insert_ignore, upsert
+from dailypapers.papers.calendar import listing_day
+from dailypapers.papers.models import ListingEntry, Paper
+from dailypapers.papers.records import PaperRecord
+from dailypapers.papers.rules import ListingRules
+
+# Columns a source may not know (the API has no licence); an update without them keeps the old value.
+_KEEP_IF_MISSING = ("comments", "journal_ref", "doi", "report_no", "license", "submitted_at", "updated_at")
+
+
+@dataclass(slots=True)
+class StoreCounts:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    listed: int = 0
+
+    def add(self, other: StoreCounts) -> None:
+        self.inserted += other.inserted
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.listed += other.listed
+
+
+def store_papers(
+    session: Session,
+    records: Iterable[PaperRecord],
+    *,
+    rules: ListingRules,
+    now: dt.datetime | None = None,
+) -> StoreCounts:
+    """Insert new papers, update changed ones, list those the rules admit; return what happened."""
+    now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    incoming: dict[str, PaperRecord] = {}
+    for record in records:
+        earlier = incoming.get(record.id)
+        incoming[record.id] = record if earlier is None else _newer_of(earlier, record)
+    if not incoming:
+        return StoreCounts()
+
+    stored = {
+        row.id: row
+        for row in session.execute(
+            sa.select(Paper.id, Paper.version, Paper.versions, Paper.content_hash)
+            .where(Paper.id.in_(incoming))
+            .with_for_update()
+        )
+    }
+    counts = StoreCounts()
+    full_rows: list[dict[str, Any]] = []
+    version_rows: list[dict[str, Any]] = []
+    for record in incoming.values():
+        old = stored.get(record.id)
+        content_hash = record.content_hash()
+        if old is None:
+            full_rows.append(_paper_row(record, _versions_json(record.versions), content_hash, now))
+            counts.inserted += 1
+            continue
+        versions = _merge_versions(old.versions, record.versions)
+        if record.version >= old.version and content_hash != old.content_hash:
+            full_rows.append(_paper_row(record, versions, content_hash, now))
+            counts.updated += 1
+        elif versions != old.versions:
+            version_rows.append({"b_id": record.id, "b_versions": versions})
+            counts.updated += 1
+        else:
+            counts.unchanged += 1
+
+    table = Paper.__table__
+    incoming_row = excluded(session, table)  # type: ignore[arg-type]
+    update: dict[str, Any] = {name: incoming_row[name] for name in full_rows[0] if name != "id"} if full_rows else {}
+    if full_rows:
+        for name in _KEEP_IF_MISSING:
+            update[name] = sa.func.coalesce(incoming_row[name], table.c[name])
+    upsert(session, table, full_rows, key=["id"], update=update)  # type: ignore[arg-type]
+    if version_rows:
+        session.execute(
+            sa.update(table).where(table.c.id == sa.bindparam("b_id")).values(versions=sa.bindparam("b_versions")),
+            version_rows,
+        )
+    counts.listed = _list_papers(session, incoming.values(), rules, now)
+    return counts
+
+
+def _list_papers(session: Session, records: Iterable[PaperRecord], rules: ListingRules, now: dt.datetime) -> int:
+    wanted: dict[tuple[dt.date, str], str] = {}
+    for record in records:
+        if record.listed_on is not None:
+            wanted[(record.listed_on, record.id)] = "listing"
+        elif record.submitted_at is not None and rules.admits(record):
+            wanted.setdefault((listing_day(record.submitted_at), record.id), "rules")
+    if not wanted:
+        return 0
+    ids = {paper_id for _day, paper_id in wanted}
+    present = {
+        (day, paper_id)
+        for paper_id, day in session.execute(
+            sa.select(ListingEntry.paper_id, ListingEntry.day).where(ListingEntry.paper_id.in_(ids))
+        )
+    }
+    rows = [
+        {"day": day, "paper_id": paper_id, "source": source, "submitted_at": now}
+        for (day, paper_id), source in wanted.items()
+        if (day, paper_id) not in present
+    ]
+    insert_ignore(session, ListingEntry.__table__, rows, key=["day", "paper_id"])  # type: ignore[arg-type]
+    return len(rows)
+
+
+def _newer_of(first: PaperRecord, second: PaperRecord) -> PaperRecord:
+    newer, older = (second, first) if second.version >= first.version else (first, second)
+    for version, created in older.versions.items():
+        if newer.versions.get(version) is None:
+            newer.versions[version] = created
+    newer.listed_on = newer.listed_on or older.listed_on
+    return newer
+
+
+def _versions_json(versions: dict[int, dt.datetime | None]) -> list[dict[str, Any]]:
+    return [
+        {"version": number, "created": created.isoformat() if created else None}
+        for number, created in sorted(versions.items())
+    ]
+
+
+def _merge_versions(stored: list[dict[str, Any]], incoming: dict[int, dt.datetime | None]) -> list[dict[str, Any]]:
+    merged = {item["version"]: item["created"] for item in stored}
+    for number, created in incoming.items():
+        if merged.get(number) is None:
+            merged[number] = created.isoformat() if created else None
+    return [{"version": number, "created": created} for number, created in sorted(merged.items())]
+
+
+def _paper_row(
+    record: PaperRecord, versions: list[dict[str, Any]], content_hash: str, now: dt.datetime
+) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "version": record.version,
+        "title": record.title,
+        "authors": record.authors,
+        "abstract": record.abstract,
+        "categories": record.categories,
+        "primary_category": record.categories[0],
+        "comments": record.comments,
+        "journal_ref": record.journal_ref,
+        "doi": record.doi,
+        "report_no": record.report_no,
+        "license": record.license,
+        "submitted_at": record.submitted_at,
+        "updated_at": record.updated_at,
+        "versions": versions,
+        "code_urls": record.code_urls,
+        "deleted": False,
+        "content_hash": content_hash,
+        "ingested_at": now,
+    }
+
+
+def mark_deleted(session: Session, paper_ids: Iterable[str]) -> int:
+    """Flag papers arXiv reports as deleted; they stay stored but leave every page. Returns the count."""
+    ids = list(paper_ids)
+    if not ids:
+        return 0
+    result = session.execute(
+        sa.update(Paper).where(Paper.id.in_(ids), Paper.deleted.is_(False)).values(deleted=True)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

@@ -1,0 +1,69 @@
+"""Text as arXiv gives it, made presentable without losing what the authors wrote.
+
+Stored text keeps LaTeX exactly as written (search and BibTeX want it); only whitespace is normalised.
+``plain_text`` renders LaTeX to readable Unicode for display.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from pylatexenc.latex2text import LatexNodes2Text
+
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n|\n[ \t]+(?=\S)")
+_CODE_URL = re.compile(
+    r"https?://(?:www\.)?(?:github\.com|gitlab\.com)/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", re.IGNORECASE
+)
+_AUTHOR_SEPARATOR = re.compile(r",\s*(?:and\s+)?|\s+and\s+")
+_LATEX_HINT = re.compile(r"[\\$^_{}~]")
+
+
+def squash_whitespace(text: str) -> str:
+    """Collapse every run of whitespace (line breaks included) to one space and trim the ends."""
+    return " ".join(text.split())
+
+
+def normalize_abstract(text: str) -> str:
+    """Join arXiv's hard-wrapped lines but keep paragraphs.
+
+    arXiv abstracts wrap at about 80 columns; a new paragraph is a blank line or an indented line.
+    Paragraphs come back separated by one blank line.
+    """
+    paragraphs = (squash_whitespace(part) for part in _PARAGRAPH_BREAK.split(text.strip()))
+    return "\n\n".join(part for part in paragraphs if part)
+
+
+def split_author_list(authors: str) -> list[str]:
+    """Split arXiv's one-string author list (``A. One, B. Two and C. Three``) into names."""
+    return [name for part in _AUTHOR_SEPARATOR.split(authors) if (name := squash_whitespace(part))]
+
+
+def find_code_links(*texts: str | None) -> list[str]:
+    """GitHub and GitLab repository URLs mentioned in the texts, in order, without duplicates."""
+    found: dict[str, None] = {}
+    for text in texts:
+        if text and ("github" in text or "gitlab" in text or "GitHub" in text):
+            for match in _CODE_URL.finditer(text):
+                url = match.group(0).rstrip(".")
+                url = url[:-4] if url.lower().endswith(".git") else url
+                found.setdefault(url, None)
+    return list(found)
+
+
+_latex_converter = LatexNodes2Text(math_mode="text", strict_latex_spaces=False)
+
+
+@lru_cache(maxsize=4096)
+def plain_text(text: str) -> str:
+    """Render LaTeX markup (``$\\alpha$``, ``\\emph{x}``, ``40\\%``) as readable Unicode text.
+
+    Text without LaTeX comes back unchanged; text that does not parse as LaTeX comes back as written.
+    """
+    if not _LATEX_HINT.search(text):
+        return text
+    try:
+        rendered = _latex_converter.latex_to_text(text)
+    except Exception:  # pylatexenc raises various errors on broken markup; showing it raw is fine.
+        return text
+    return "\n\n".join(squash_whitespace(p) for p in rendered.split("\n\n"))

@@ -1,0 +1,72 @@
+"""One settings object for the whole application.
+
+Every field is read from the environment with the ``DAILYPAPERS_`` prefix (or a ``.env`` file) and is
+documented in the README's settings table; ``tests/test_settings_docs.py`` keeps the two in step.
+Pass a ``Settings`` into ``create_app`` and the services rather than importing a global, so tests can
+build applications with other settings side by side.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DAILYPAPERS_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(Path("data"), description="Directory holding all state: database, indexes, mail.")
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL of the database; default: SQLite file `dailypapers.db` in the data dir.",
+    )
+    site_name: str = Field("Daily Papers", description="Name shown in the page header and feeds.")
+
+    arxiv_api_url: str = Field(
+        "https://export.arxiv.org/api/query", description="arXiv API endpoint used by `ingest ids`."
+    )
+    arxiv_oai_url: str = Field(
+        "https://oaipmh.arxiv.org/oai", description="arXiv OAI-PMH endpoint used by `ingest oai`."
+    )
+    arxiv_delay_seconds: float = Field(
+        3.0, ge=0, description="Pause between two requests to arXiv (its terms ask for at least 3 s)."
+    )
+    arxiv_max_retries: int = Field(5, ge=0, description="Retries of a request arXiv throttled or failed.")
+    arxiv_timeout_seconds: float = Field(60.0, gt=0, description="Timeout of one request to arXiv.")
+    user_agent: str = Field(
+        "dailypapers/0.1 (self-hosted Daily Papers; mailto:admin@example.org)",
+        description="User-Agent sent to arXiv; put a contact address of yours in it.",
+    )
+
+    listing_categories: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description=(
+            "arXiv categories whose newly announced papers enter the daily list automatically "
+            "(e.g. `cs.CV,cs.CL`; `cs` matches every cs.* category). Empty: only submitted papers."
+        ),
+    )
+    listing_include: str | None = Field(
+        None, description="If set, a regular expression the title or abstract must match to be listed."
+    )
+    listing_exclude: str | None = Field(
+        None, description="If set, a regular expression; papers whose title or abstract match are not listed."
+    )
+
+    ingest_batch_size: int = Field(2000, ge=1, le=50_000, description="Records written per transaction.")
+
+    @field_validator("listing_categories", mode="before")
+    @classmethod
+    def _split_words(cls, value: object) -> object:
+        """Accept ``cs.CV,cs.CL`` or ``cs.CV cs.CL`` in the environment, a list in Python."""
+        if isinstance(value, str):
+            return value.replace(",", " ").split()
+        return value
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'dailypapers.db').resolve()}"
