@@ -32,10 +32,31 @@ from pathlib import Path
 import orjson
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "arxiv-listings.jsonl.gz"
-WORDS = (
-    "model learning data neural network training method results image language task performance "
-    "large approach propose show based graph attention transformer diffusion benchmark robust"
-).split()
+WORDS = [
+    "model",
+    "learning",
+    "data",
+    "neural",
+    "network",
+    "training",
+    "method",
+    "results",
+    "image",
+    "language",
+    "task",
+    "performance",
+    "large",
+    "approach",
+    "propose",
+    "show",
+    "based",
+    "graph",
+    "attention",
+    "transformer",
+    "diffusion",
+    "benchmark",
+    "robust",
+]
 
 
 def source_papers() -> list[dict[str, object]]:
@@ -122,7 +143,10 @@ def run_cli(snapshot: Path, data_dir: Path) -> tuple[float, str]:
     start = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "dailypapers", "ingest", "snapshot", str(snapshot)],
-        env=env, capture_output=True, text=True, check=True,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return time.perf_counter() - start, done.stdout.strip().splitlines()[-1]
 
@@ -150,8 +174,10 @@ def main() -> None:
         peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         print(f"first import:  {count / first:>10,.0f} records/s  ({first:.1f} s; {line1})")
         print(f"re-import:     {count / second:>10,.0f} records/s  ({second:.1f} s; {line2})")
-        print(f"first import at {first and bare / first:.2f}x the bare sqlite3 rate; "
-              f"re-import at {floor / second:.2f}x the parse-only rate")
+        print(
+            f"first import at {first and bare / first:.2f}x the bare sqlite3 rate; "
+            f"re-import at {floor / second:.2f}x the parse-only rate"
+        )
         print(f"peak memory of the importer: {peak_mb:,.0f} MB")
         ok = count / first >= 20_000 and count / second >= 50_000 and peak_mb < 500
         print("targets (20k/s first, 50k/s re-import, < 500 MB):", "MET" if ok else "NOT MET")

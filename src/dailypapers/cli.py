@@ -33,7 +33,9 @@ from dailypapers.db.migrate import upgrade_database
 from dailypapers.ingest.report import IngestReport, ProgressHook
 from dailypapers.settings import Settings
 
-app = typer.Typer(help="Daily Papers: new arXiv papers every day, ranked by the community.", no_args_is_help=True)
+app = typer.Typer(
+    help="Daily Papers: new arXiv papers every day, ranked by the community.", no_args_is_help=True
+)
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 ingest_app = typer.Typer(help="Fill the catalog from arXiv.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -55,7 +57,9 @@ def open_database(settings: Settings) -> sa.Engine:
 
 
 @contextmanager
-def progress_bar(description: str, *, unit: str = "records", total: int | None = None) -> Iterator[ProgressHook]:
+def progress_bar(
+    description: str, *, unit: str = "records", total: int | None = None
+) -> Iterator[ProgressHook]:
     columns = [TextColumn("{task.description}"), BarColumn()]
     if unit == "bytes":
         columns += [DownloadColumn(), TransferSpeedColumn()]
@@ -65,10 +69,10 @@ def progress_bar(description: str, *, unit: str = "records", total: int | None =
     with Progress(*columns, console=console, transient=False) as progress:
         task = progress.add_task(description, total=total)
 
-        def advance(amount: int, *, total: int | None = None) -> None:
+        def advance(advance: int, *, total: int | None = None) -> None:
             if total is not None:
                 progress.update(task, total=total)
-            progress.advance(task, amount)
+            progress.advance(task, advance)
 
         yield advance
 
@@ -86,7 +90,9 @@ def interruptible() -> Iterator[None]:
     try:
         yield
     except KeyboardInterrupt:
-        raise fail("interrupted; everything stored so far is kept, run the command again to continue", 130) from None
+        raise fail(
+            "interrupted; everything stored so far is kept, run the command again to continue", 130
+        ) from None
 
 
 @db_app.command("upgrade")
@@ -106,22 +112,33 @@ def _import_file(path: Path, kind: str) -> None:
     settings = Settings()
     engine = open_database(settings)
     parse = snapshot_record if kind == "snapshot" else listing_record
-    with interruptible(), progress_bar(f"importing {path.name}", unit="bytes", total=file_size(path)) as advance:
+    with (
+        interruptible(),
+        progress_bar(f"importing {path.name}", unit="bytes", total=file_size(path)) as advance,
+    ):
         report = import_jsonlines(
-            engine, path, parse, rules=ListingRules.from_settings(settings),
-            batch_size=settings.ingest_batch_size, progress=advance,
+            engine,
+            path,
+            parse,
+            rules=ListingRules.from_settings(settings),
+            batch_size=settings.ingest_batch_size,
+            progress=advance,
         )
     print_report(report)
 
 
 @ingest_app.command("snapshot")
-def ingest_snapshot(path: Path = typer.Argument(..., help="arxiv-metadata-oai-snapshot.json, plain or .gz")) -> None:
+def ingest_snapshot(
+    path: Path = typer.Argument(..., help="arxiv-metadata-oai-snapshot.json, plain or .gz"),
+) -> None:
     """Backfill from arXiv's bulk metadata snapshot (JSON lines), in constant memory."""
     _import_file(path, "snapshot")
 
 
 @ingest_app.command("listings")
-def ingest_listings(path: Path = typer.Argument(..., help="a listings file (JSON lines with a `listed` day)")) -> None:
+def ingest_listings(
+    path: Path = typer.Argument(..., help="a listings file (JSON lines with a `listed` day)"),
+) -> None:
     """Load daily listings: papers plus the day each appeared on a daily list."""
     _import_file(path, "listings")
 
@@ -133,7 +150,11 @@ def ingest_sample() -> None:
 
 
 @ingest_app.command("ids")
-def ingest_ids(ids: list[str] = typer.Argument(..., help="arXiv ids or URLs, e.g. 2306.09299 or https://arxiv.org/abs/2304.14118v2")) -> None:
+def ingest_ids(
+    ids: list[str] = typer.Argument(
+        ..., help="arXiv ids or URLs, e.g. 2306.09299 or https://arxiv.org/abs/2304.14118v2"
+    ),
+) -> None:
     """Fetch single papers through the arXiv API."""
     from dailypapers.ingest import arxiv_api
     from dailypapers.ingest.polite import ArxivUnavailable
@@ -169,7 +190,9 @@ def ingest_oai(
     from_date: str | None = typer.Option(None, "--from", help="first datestamp (YYYY-MM-DD)"),
     until_date: str | None = typer.Option(None, "--until", help="last datestamp (YYYY-MM-DD)"),
     set_spec: str | None = typer.Option(None, "--set", help="OAI set, e.g. cs or physics:hep-th"),
-    metadata_format: str = typer.Option("arXivRaw", "--format", help="arXivRaw (with every version) or arXiv"),
+    metadata_format: str = typer.Option(
+        "arXivRaw", "--format", help="arXivRaw (with every version) or arXiv"
+    ),
 ) -> None:
     """Harvest new and updated papers through arXiv's OAI-PMH interface; resumes after an interruption."""
     from dailypapers.ingest import oai
@@ -202,8 +225,14 @@ def serve(
 
     settings = Settings()
     open_database(settings)
-    uvicorn.run("dailypapers.web.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level="info")
+    uvicorn.run(
+        "dailypapers.web.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+    )
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ build applications with other settings side by side.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -56,6 +57,16 @@ class Settings(BaseSettings):
     )
 
     ingest_batch_size: int = Field(2000, ge=1, le=50_000, description="Records written per transaction.")
+
+    @field_validator("listing_include", "listing_exclude")
+    @classmethod
+    def _compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as error:
+                raise ValueError(f"not a valid regular expression: {error}") from None
+        return value
 
     @field_validator("listing_categories", mode="before")
     @classmethod

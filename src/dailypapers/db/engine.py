@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from dailypapers.settings import Settings
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_WAL_CHECKPOINT_PAGES = 8_000
 
 
 def _json_dumps(value: Any) -> str:
@@ -29,8 +30,9 @@ def create_db_engine(settings: Settings) -> sa.Engine:
     """Build the engine for ``settings``, creating the data dir for a SQLite file if needed."""
     url = make_url(settings.sqlalchemy_url)
     if url.get_backend_name() != "sqlite":
-        return sa.create_engine(url, json_serializer=_json_dumps, json_deserializer=orjson.loads,
-                                pool_pre_ping=True)
+        return sa.create_engine(
+            url, json_serializer=_json_dumps, json_deserializer=orjson.loads, pool_pre_ping=True
+        )
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     engine = sa.create_engine(url, json_serializer=_json_dumps, json_deserializer=orjson.loads)
@@ -46,6 +48,9 @@ def _configure_sqlite(engine: sa.Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # Checkpoint the WAL every ~32 MB instead of every 4 MB: bulk imports commit batches of
+        # several MB, and a checkpoint (with its fsync) after each of them costs a third of the time.
+        cursor.execute(f"PRAGMA wal_autocheckpoint={SQLITE_WAL_CHECKPOINT_PAGES}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()

@@ -1,4 +1,9 @@
-"""Dialect-specific writes behind one seam, so domain code runs unchanged on SQLite and PostgreSQL."""
+"""Dialect-specific writes behind one seam, so domain code runs unchanged on SQLite and PostgreSQL.
+
+Bulk writes skip the ORM and SQLAlchemy's per-row parameter handling: the statement is compiled
+once per call and the rows go to the driver's ``executemany`` after each column's own bind
+processor (the same conversion SQLAlchemy would apply), which makes bulk imports several times faster.
+"""
 
 from __future__ import annotations
 
@@ -10,47 +15,64 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 
-def _insert(session: Session, table: sa.Table) -> Any:
-    dialect = session.get_bind().dialect.name
-    if dialect == "sqlite":
+def _insert(dialect: sa.Dialect, table: sa.TableClause) -> Any:
+    if dialect.name == "sqlite":
         return sqlite.insert(table)
-    if dialect == "postgresql":
+    if dialect.name == "postgresql":
         return postgresql.insert(table)
-    raise NotImplementedError(f"no upsert for the {dialect} dialect")
+    raise NotImplementedError(f"no upsert for the {dialect.name} dialect")
 
 
 def upsert(
     session: Session,
-    table: sa.Table,
+    table: sa.TableClause,
     rows: Sequence[Mapping[str, Any]],
     *,
     key: Sequence[str],
     update: Mapping[str, Any] | Sequence[str],
 ) -> None:
-    """Insert ``rows``; where ``key`` already exists, update it instead.
+    """Insert ``rows`` (all with the same keys); where ``key`` already exists, update instead.
 
     ``update`` names the columns to overwrite with the incoming values, or maps column names to SQL
-    expressions built from ``excluded(table)`` (the incoming row) and the table's own columns.
+    expressions built from ``excluded(session, table)`` (the incoming row) and the table's columns.
     """
     if not rows:
         return
-    stmt = _insert(session, table)
-    if isinstance(update, Mapping):
-        values = dict(update)
-    else:
-        values = {name: stmt.excluded[name] for name in update}
-    session.execute(stmt.on_conflict_do_update(index_elements=list(key), set_=values), list(rows))
+    dialect = session.get_bind().dialect
+    stmt = _insert(dialect, table)
+    values = dict(update) if isinstance(update, Mapping) else {name: stmt.excluded[name] for name in update}
+    _execute_many(session, table, stmt.on_conflict_do_update(index_elements=list(key), set_=values), rows)
 
 
 def insert_ignore(
-    session: Session, table: sa.Table, rows: Sequence[Mapping[str, Any]], *, key: Sequence[str]
+    session: Session, table: sa.TableClause, rows: Sequence[Mapping[str, Any]], *, key: Sequence[str]
 ) -> None:
     """Insert the ``rows`` whose ``key`` is new and leave the existing ones as they are."""
     if rows:
-        stmt = _insert(session, table).on_conflict_do_nothing(index_elements=list(key))
-        session.execute(stmt, list(rows))
+        stmt = _insert(session.get_bind().dialect, table).on_conflict_do_nothing(index_elements=list(key))
+        _execute_many(session, table, stmt, rows)
 
 
-def excluded(session: Session, table: sa.Table) -> Any:
+def excluded(session: Session, table: sa.TableClause) -> Any:
     """The incoming row of an upsert, for ``update`` expressions."""
-    return _insert(session, table).excluded
+    return _insert(session.get_bind().dialect, table).excluded
+
+
+def _execute_many(
+    session: Session, table: sa.TableClause, stmt: Any, rows: Sequence[Mapping[str, Any]]
+) -> None:
+    connection = session.connection()
+    dialect = connection.dialect
+    names = list(rows[0])
+    compiled = stmt.values({name: sa.bindparam(name) for name in names}).compile(dialect=dialect)
+    processors = {name: table.c[name].type.bind_processor(dialect) for name in names}
+    order = compiled.positiontup if compiled.positional else names
+    converters = [(name, processors[name]) for name in order]
+    params: list[Any] = []
+    for row in rows:
+        converted = [
+            row[name] if convert is None or row[name] is None else convert(row[name])
+            for name, convert in converters
+        ]
+        params.append(tuple(converted) if compiled.positional else dict(zip(order, converted, strict=True)))
+    connection.exec_driver_sql(compiled.string, params)

@@ -19,7 +19,7 @@ from dailypapers.settings import Settings
 IDS_PER_REQUEST = 100
 
 
-class ArxivApiClient(arxiv.Client):
+class ArxivApiClient(arxiv.Client):  # type: ignore[misc]  # arxiv ships no type information
     """The ``arxiv`` package's client, pointed at our endpoint and sending through ``PoliteSession``."""
 
     def __init__(self, settings: Settings, session: PoliteSession | None = None) -> None:
@@ -47,7 +47,9 @@ def api_record(result: arxiv.Result) -> PaperRecord:
         title=result.title,
         authors=[author.name for author in result.authors],
         abstract=result.summary,
-        categories=[result.primary_category, *result.categories] if result.primary_category else result.categories,
+        categories=[result.primary_category, *result.categories]
+        if result.primary_category
+        else result.categories,
         comments=result.comment,
         journal_ref=result.journal_ref,
         doi=result.doi,

@@ -1,26 +1,129 @@
 """Bulk files of JSON lines: arXiv's metadata snapshot and daily listings files, plain or gzipped.
 
-Both are streamed in constant memory and stored in batches through the same path; a line that is
-not valid JSON or not a valid paper is skipped and reported with its line number and reason.
+Both are streamed in constant memory (a few batches in flight) and stored through the same path; a
+line that is not valid JSON or not a valid paper is skipped and reported with its line number and
+reason. Large files are imported by one helper process per core, so one parses while another
+writes. An unchanged line (its fingerprint already stored for its id) is dropped before it is even
+normalised, so re-imports are cheap.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gc
 import gzip
+import multiprocessing
+import os
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 import orjson
 import sqlalchemy as sa
 
-from dailypapers.ingest.report import IngestReport, ProgressHook, store_batch
-from dailypapers.papers.records import InvalidRecord, PaperRecord, arxiv_datetime
+from dailypapers.db.write import read_session, write_session
+from dailypapers.ingest.report import IngestReport, ProgressHook
+from dailypapers.papers.models import Paper
+from dailypapers.papers.records import InvalidRecord, PaperRecord, arxiv_datetime, fingerprint_bytes
 from dailypapers.papers.rules import ListingRules
+from dailypapers.papers.service import StoreCounts, store_papers
 from dailypapers.papers.text import split_author_list
 
 RecordParser = Callable[[dict[str, Any]], PaperRecord]
+
+#: Files smaller than this are imported in-process: starting helper processes costs about a second.
+PARALLEL_MIN_BYTES = 16 * 1024 * 1024
+#: Batches handed out ahead of their results; bounds memory whatever the file size.
+BATCHES_IN_FLIGHT_PER_WORKER = 2
+
+
+@dataclass(slots=True)
+class BatchResult:
+    stored: StoreCounts = field(default_factory=StoreCounts)
+    #: (line number, reason), in line order.
+    skipped: list[tuple[int, str]] = field(default_factory=list)
+    bytes_read: int = 0
+
+
+class BatchImporter:
+    """Parses, checks and stores one batch of lines in one transaction.
+
+    A line whose fingerprint is already stored for its id is counted unchanged before it is even
+    normalised. Ids met earlier in the same run are always stored in full, so a file holding one
+    paper twice is merged like any two records of it (the newer version wins).
+    """
+
+    def __init__(
+        self, engine: sa.Engine, parse: RecordParser, rules: ListingRules, write_lock: Any = None
+    ) -> None:
+        self.engine = engine
+        self.parse = parse
+        self.rules = rules
+        self.write_lock = write_lock or contextlib.nullcontext()
+        self.seen: set[str] = set()
+
+    def __call__(self, first_line: int, lines: list[bytes], bytes_read: int) -> BatchResult:
+        result = BatchResult(bytes_read=bytes_read)
+        parsed: list[tuple[int, dict[str, Any], str]] = []
+        for number, line in enumerate(lines, start=first_line):
+            if not line.strip():
+                continue
+            try:
+                raw = orjson.loads(line)
+            except orjson.JSONDecodeError as error:
+                result.skipped.append((number, f"invalid JSON: {error}"))
+                continue
+            if not isinstance(raw, dict):
+                result.skipped.append((number, "not a JSON object"))
+                continue
+            parsed.append((number, raw, fingerprint_bytes(line.rstrip(b"\r\n"))))
+        stored = self._stored_fingerprints([str(raw.get("id")) for _number, raw, _fingerprint in parsed])
+        records: list[PaperRecord] = []
+        for number, raw, fingerprint in parsed:
+            raw_id = str(raw.get("id"))
+            if raw_id not in self.seen and stored.get(raw_id) == fingerprint:
+                result.stored.unchanged += 1
+                continue
+            self.seen.add(raw_id)
+            try:
+                record = self.parse(raw)
+            except (InvalidRecord, KeyError, TypeError, ValueError, AttributeError) as error:
+                result.skipped.append((number, _reason(error)))
+                continue
+            record.fingerprint = fingerprint
+            records.append(record)
+        result.skipped.sort()
+        if records:
+            with self.write_lock, write_session(self.engine) as session:
+                result.stored.add(store_papers(session, records, rules=self.rules))
+        return result
+
+    def _stored_fingerprints(self, ids: list[str]) -> dict[str, str]:
+        with read_session(self.engine) as session:
+            rows = session.execute(sa.select(Paper.id, Paper.content_hash).where(Paper.id.in_(ids)))
+            return {paper_id: fingerprint for paper_id, fingerprint in rows}
+
+
+_worker_importer: BatchImporter | None = None
+
+
+def _start_worker(database_url: str, parse: RecordParser, rules: ListingRules, write_lock: Any) -> None:
+    from dailypapers.db.engine import create_db_engine
+    from dailypapers.settings import Settings
+
+    global _worker_importer
+    gc.freeze()  # the imported modules never become garbage; keep the collector off them
+    engine = create_db_engine(Settings(database_url=database_url))
+    _worker_importer = BatchImporter(engine, parse, rules, write_lock)
+
+
+def _import_in_worker(first_line: int, lines: list[bytes], bytes_read: int) -> BatchResult:
+    assert _worker_importer is not None
+    return _worker_importer(first_line, lines, bytes_read)
 
 
 def import_jsonlines(
@@ -31,31 +134,46 @@ def import_jsonlines(
     rules: ListingRules,
     batch_size: int,
     progress: ProgressHook | None = None,
+    workers: int | None = None,
 ) -> IngestReport:
-    """Stream ``path`` and store every record ``parse`` accepts; ``progress`` gets bytes read."""
+    """Stream ``path`` and store every record ``parse`` accepts; ``progress`` gets bytes read.
+
+    With ``workers`` > 1, batches are imported by that many helper processes, each parsing while
+    another holds the write lock; by default one per core for large files, none for small ones.
+    """
     report = IngestReport()
-    batch: list[PaperRecord] = []
-    for line_number, line, advanced in _read_lines(path):
-        if progress is not None and advanced:
-            progress(advanced)
-        if not line.strip():
-            continue
-        try:
-            raw = orjson.loads(line)
-            if not isinstance(raw, dict):
-                raise InvalidRecord("not a JSON object")
-            batch.append(parse(raw))
-        except orjson.JSONDecodeError as error:
-            report.skip(f"line {line_number}", f"invalid JSON: {error}")
-            continue
-        except (InvalidRecord, KeyError, TypeError, ValueError, AttributeError) as error:
-            report.skip(f"line {line_number}", _reason(error))
-            continue
-        if len(batch) >= batch_size:
-            store_batch(engine, batch, rules, report)
-            batch = []
-    if batch:
-        store_batch(engine, batch, rules, report)
+    if workers is None:
+        workers = min(os.cpu_count() or 1, 4) if path.stat().st_size >= PARALLEL_MIN_BYTES else 1
+
+    def finish(result: BatchResult) -> None:
+        for line, reason in result.skipped:
+            report.skip(f"line {line}", reason)
+        report.stored.add(result.stored)
+        if progress is not None:
+            progress(result.bytes_read)
+
+    batches = _read_batches(path, batch_size)
+    if workers <= 1:
+        importer = BatchImporter(engine, parse, rules)
+        for first_line, lines, bytes_read in batches:
+            finish(importer(first_line, lines, bytes_read))
+        return report
+
+    url = engine.url.render_as_string(hide_password=False)
+    context = multiprocessing.get_context("spawn")
+    # The workers take turns at writing through this lock: SQLite's own busy wait sleeps in steps
+    # of up to 100 ms, which would leave the database idle most of the time.
+    write_lock = context.Lock()
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_start_worker, initargs=(url, parse, rules, write_lock)
+    ) as pool:
+        pending: deque[Future[BatchResult]] = deque()
+        for first_line, lines, bytes_read in batches:
+            pending.append(pool.submit(_import_in_worker, first_line, lines, bytes_read))
+            if len(pending) >= BATCHES_IN_FLIGHT_PER_WORKER * workers:
+                finish(pending.popleft().result())
+        while pending:
+            finish(pending.popleft().result())
     return report
 
 
@@ -64,15 +182,19 @@ def file_size(path: Path) -> int:
     return path.stat().st_size
 
 
-def _read_lines(path: Path) -> Iterator[tuple[int, bytes, int]]:
-    """Yield (line number, line, bytes of the file consumed since the previous line)."""
+def _read_batches(path: Path, batch_size: int) -> Iterator[tuple[int, list[bytes], int]]:
+    """Yield (number of the first line, lines, bytes of the file consumed by them)."""
     with path.open("rb") as raw:
-        stream: IO[bytes] = gzip.GzipFile(fileobj=raw) if _is_gzip(raw) else raw
-        position = 0
-        for number, line in enumerate(stream, start=1):
-            now = raw.tell()
-            yield number, line, now - position
-            position = now
+        stream: IO[bytes] = gzip.GzipFile(fileobj=raw) if _is_gzip(raw) else raw  # type: ignore[assignment]
+        position, first_line, lines = 0, 1, []
+        for line in stream:
+            lines.append(line)
+            if len(lines) >= batch_size:
+                now = raw.tell()
+                yield first_line, lines, now - position
+                position, first_line, lines = now, first_line + len(lines), []
+        if lines:
+            yield first_line, lines, raw.tell() - position
 
 
 def _is_gzip(raw: IO[bytes]) -> bool:
@@ -89,12 +211,13 @@ def _reason(error: Exception) -> str:
 
 def snapshot_record(raw: dict[str, Any]) -> PaperRecord:
     """A record of arXiv's bulk metadata snapshot (the Kaggle "arXiv Dataset" format)."""
-    versions = {}
-    for item in raw.get("versions") or ():
-        versions[int(item["version"].lstrip("v"))] = arxiv_datetime(item["created"])
+    versions = {
+        int(item["version"].lstrip("v")): arxiv_datetime(item["created"])
+        for item in raw.get("versions") or ()
+    }
     parsed = raw.get("authors_parsed")
     if parsed:
-        authors = [" ".join(part for part in (first, last, *rest) if part) for last, first, *rest in parsed]
+        authors = [" ".join([part for part in (first, last, *rest) if part]) for last, first, *rest in parsed]
     else:
         authors = split_author_list(raw.get("authors") or "")
     return PaperRecord.build(
@@ -114,7 +237,6 @@ def snapshot_record(raw: dict[str, Any]) -> PaperRecord:
 
 def listing_record(raw: dict[str, Any]) -> PaperRecord:
     """A record of a daily listings file: the snapshot's fields plus ``listed``, the list's day."""
-    listed = dt.date.fromisoformat(raw["listed"])
     return PaperRecord.build(
         id=str(raw["id"]),
         title=raw.get("title"),
@@ -122,8 +244,5 @@ def listing_record(raw: dict[str, Any]) -> PaperRecord:
         abstract=raw.get("abstract"),
         categories=list(raw.get("categories") or ()),
         comments=raw.get("comment"),
-        listed_on=listed,
+        listed_on=dt.date.fromisoformat(raw["listed"]),
     )
-
-
-

@@ -60,7 +60,13 @@ class HarvestRequest:
 
     def checkpoint_key(self, endpoint: str) -> str:
         return "|".join(
-            [endpoint, self.metadata_prefix, self.set_spec or "", str(self.from_date or ""), str(self.until_date or "")]
+            [
+                endpoint,
+                self.metadata_prefix,
+                self.set_spec or "",
+                str(self.from_date or ""),
+                str(self.until_date or ""),
+            ]
         )
 
     def first_page_params(self) -> dict[str, str]:
@@ -163,9 +169,11 @@ def _metadata_record(element: Any) -> PaperRecord:
         return _build(text, authors, versions=versions)
 
     authors = []
-    for author in fields["authors"] if "authors" in fields else ():
+    for author in fields.get("authors", ()):
         parts = {etree.QName(c).localname: (c.text or "") for c in author}
-        authors.append(" ".join(p for p in (parts.get("forenames"), parts.get("keyname"), parts.get("suffix")) if p))
+        authors.append(
+            " ".join(p for p in (parts.get("forenames"), parts.get("keyname"), parts.get("suffix")) if p)
+        )
     created = _day(text("created"))
     updated = _day(text("updated"))
     return _build(text, authors, submitted_at=created, updated_at=updated)

@@ -54,7 +54,9 @@ class IngestReport:
         )
 
 
-def store_batch(engine: sa.Engine, records: Iterable[PaperRecord], rules: ListingRules, report: IngestReport) -> None:
+def store_batch(
+    engine: sa.Engine, records: Iterable[PaperRecord], rules: ListingRules, report: IngestReport
+) -> None:
     """Store one batch in one transaction: all of it lands, or none of it."""
     with write_session(engine) as session:
         report.stored.add(store_papers(session, records, rules=rules))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -31,18 +31,19 @@ class Paper(Base):
     authors: Mapped[list[str]] = mapped_column(JSONType)
     abstract: Mapped[str] = mapped_column(sa.Text)
     categories: Mapped[list[str]] = mapped_column(JSONType)
-    primary_category: Mapped[str] = mapped_column(sa.String(32), index=True)
+    primary_category: Mapped[str] = mapped_column(sa.String(32))
     comments: Mapped[str | None] = mapped_column(sa.Text)
     journal_ref: Mapped[str | None] = mapped_column(sa.Text)
     doi: Mapped[str | None] = mapped_column(sa.String(255))
     report_no: Mapped[str | None] = mapped_column(sa.Text)
     license: Mapped[str | None] = mapped_column(sa.String(255))
-    submitted_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime, index=True)
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime)
     updated_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime)
     versions: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)
     code_urls: Mapped[list[str]] = mapped_column(JSONType)
     deleted: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
-    # Fingerprint of the metadata last stored, so re-ingesting an unchanged record costs one lookup.
+    # Fingerprint of the source record last stored (see PaperRecord.fingerprint): re-ingesting an
+    # unchanged record costs one lookup.
     content_hash: Mapped[str] = mapped_column(sa.String(32))
     ingested_at: Mapped[dt.datetime] = mapped_column(sa.DateTime)
 
@@ -74,7 +75,13 @@ class ListingEntry(Base):
     __table_args__ = (sa.UniqueConstraint("day", "paper_id"),)
 
     id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
-    day: Mapped[dt.date] = mapped_column(sa.Date, index=True)
+    # The unique (day, paper_id) index also serves lookups by day.
+    day: Mapped[dt.date] = mapped_column(sa.Date)
     paper_id: Mapped[str] = mapped_column(sa.ForeignKey("papers.id", ondelete="CASCADE"), index=True)
     source: Mapped[str] = mapped_column(sa.String(16))
     submitted_at: Mapped[dt.datetime] = mapped_column(sa.DateTime)
+
+
+# The tables themselves, typed for Core statements (bulk writes bypass the ORM).
+PAPERS = cast(sa.Table, Paper.__table__)
+LISTING_ENTRIES = cast(sa.Table, ListingEntry.__table__)

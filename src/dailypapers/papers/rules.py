@@ -39,7 +39,4 @@ class ListingRules:
         return self.exclude is None or not self.exclude.search(text)
 
     def _category_matches(self, category: str) -> bool:
-        for rule in self.categories:
-            if rule in ("*", category) or category.startswith(rule + "."):
-                return True
-        return False
+        return any(rule in ("*", category) or category.startswith(rule + ".") for rule in self.categories)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from dailypapers.db.upsert import excluded, insert_ignore, upsert
 from dailypapers.papers.calendar import listing_day
-from dailypapers.papers.models import ListingEntry, Paper
+from dailypapers.papers.models import LISTING_ENTRIES, PAPERS, ListingEntry, Paper
 from dailypapers.papers.records import PaperRecord
 from dailypapers.papers.rules import ListingRules
 
@@ -68,14 +68,13 @@ def store_papers(
     version_rows: list[dict[str, Any]] = []
     for record in incoming.values():
         old = stored.get(record.id)
-        content_hash = record.content_hash()
         if old is None:
-            full_rows.append(_paper_row(record, _versions_json(record.versions), content_hash, now))
+            full_rows.append(_paper_row(record, _versions_json(record.versions), now))
             counts.inserted += 1
             continue
         versions = _merge_versions(old.versions, record.versions)
-        if record.version >= old.version and content_hash != old.content_hash:
-            full_rows.append(_paper_row(record, versions, content_hash, now))
+        if record.version >= old.version and _fingerprint(record) != old.content_hash:
+            full_rows.append(_paper_row(record, versions, now))
             counts.updated += 1
         elif versions != old.versions:
             version_rows.append({"b_id": record.id, "b_versions": versions})
@@ -83,23 +82,29 @@ def store_papers(
         else:
             counts.unchanged += 1
 
-    table = Paper.__table__
-    incoming_row = excluded(session, table)  # type: ignore[arg-type]
-    update: dict[str, Any] = {name: incoming_row[name] for name in full_rows[0] if name != "id"} if full_rows else {}
+    table = PAPERS
+    incoming_row = excluded(session, table)
+    update: dict[str, Any] = (
+        {name: incoming_row[name] for name in full_rows[0] if name != "id"} if full_rows else {}
+    )
     if full_rows:
         for name in _KEEP_IF_MISSING:
             update[name] = sa.func.coalesce(incoming_row[name], table.c[name])
-    upsert(session, table, full_rows, key=["id"], update=update)  # type: ignore[arg-type]
+    upsert(session, table, full_rows, key=["id"], update=update)
     if version_rows:
         session.execute(
-            sa.update(table).where(table.c.id == sa.bindparam("b_id")).values(versions=sa.bindparam("b_versions")),
+            sa.update(table)
+            .where(table.c.id == sa.bindparam("b_id"))
+            .values(versions=sa.bindparam("b_versions")),
             version_rows,
         )
     counts.listed = _list_papers(session, incoming.values(), rules, now)
     return counts
 
 
-def _list_papers(session: Session, records: Iterable[PaperRecord], rules: ListingRules, now: dt.datetime) -> int:
+def _list_papers(
+    session: Session, records: Iterable[PaperRecord], rules: ListingRules, now: dt.datetime
+) -> int:
     wanted: dict[tuple[dt.date, str], str] = {}
     for record in records:
         if record.listed_on is not None:
@@ -120,7 +125,7 @@ def _list_papers(session: Session, records: Iterable[PaperRecord], rules: Listin
         for (day, paper_id), source in wanted.items()
         if (day, paper_id) not in present
     ]
-    insert_ignore(session, ListingEntry.__table__, rows, key=["day", "paper_id"])  # type: ignore[arg-type]
+    insert_ignore(session, LISTING_ENTRIES, rows, key=["day", "paper_id"])
     return len(rows)
 
 
@@ -140,7 +145,9 @@ def _versions_json(versions: dict[int, dt.datetime | None]) -> list[dict[str, An
     ]
 
 
-def _merge_versions(stored: list[dict[str, Any]], incoming: dict[int, dt.datetime | None]) -> list[dict[str, Any]]:
+def _merge_versions(
+    stored: list[dict[str, Any]], incoming: dict[int, dt.datetime | None]
+) -> list[dict[str, Any]]:
     merged = {item["version"]: item["created"] for item in stored}
     for number, created in incoming.items():
         if merged.get(number) is None:
@@ -148,9 +155,7 @@ def _merge_versions(stored: list[dict[str, Any]], incoming: dict[int, dt.datetim
     return [{"version": number, "created": created} for number, created in sorted(merged.items())]
 
 
-def _paper_row(
-    record: PaperRecord, versions: list[dict[str, Any]], content_hash: str, now: dt.datetime
-) -> dict[str, Any]:
+def _paper_row(record: PaperRecord, versions: list[dict[str, Any]], now: dt.datetime) -> dict[str, Any]:
     return {
         "id": record.id,
         "version": record.version,
@@ -169,9 +174,13 @@ def _paper_row(
         "versions": versions,
         "code_urls": record.code_urls,
         "deleted": False,
-        "content_hash": content_hash,
+        "content_hash": _fingerprint(record),
         "ingested_at": now,
     }
+
+
+def _fingerprint(record: PaperRecord) -> str:
+    return record.fingerprint or record.content_hash()
 
 
 def mark_deleted(session: Session, paper_ids: Iterable[str]) -> int:

@@ -41,8 +41,6 @@ def upgrade() -> None:
         sa.Column("ingested_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_papers")),
     )
-    op.create_index(op.f("ix_papers_primary_category"), "papers", ["primary_category"])
-    op.create_index(op.f("ix_papers_submitted_at"), "papers", ["submitted_at"])
     op.create_table(
         "listing_entries",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -56,7 +54,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_listing_entries")),
         sa.UniqueConstraint("day", "paper_id", name=op.f("uq_listing_entries_day_paper_id")),
     )
-    op.create_index(op.f("ix_listing_entries_day"), "listing_entries", ["day"])
     op.create_index(op.f("ix_listing_entries_paper_id"), "listing_entries", ["paper_id"])
     op.create_table(
         "harvest_checkpoints",
@@ -73,8 +70,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("harvest_checkpoints")
     op.drop_index(op.f("ix_listing_entries_paper_id"), table_name="listing_entries")
-    op.drop_index(op.f("ix_listing_entries_day"), table_name="listing_entries")
     op.drop_table("listing_entries")
-    op.drop_index(op.f("ix_papers_submitted_at"), table_name="papers")
-    op.drop_index(op.f("ix_papers_primary_category"), table_name="papers")
     op.drop_table("papers")

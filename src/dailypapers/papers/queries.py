@@ -1,0 +1,46 @@
+"""Reads of the catalog, named like sentences; routes and commands call these, never ``select()``."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from dailypapers.papers.models import ListingEntry, Paper
+
+
+def newest_listing_day(session: Session) -> dt.date | None:
+    """The most recent day with at least one paper on its list, or ``None`` for an empty catalog."""
+    return session.scalar(sa.select(sa.func.max(ListingEntry.day)))
+
+
+def papers_listed_on(session: Session, day: dt.date, *, limit: int = 500) -> list[Paper]:
+    """The papers on ``day``'s list in the order they were listed; empty for a day without papers."""
+    return list(
+        session.scalars(
+            sa.select(Paper)
+            .join(ListingEntry, ListingEntry.paper_id == Paper.id)
+            .where(ListingEntry.day == day, Paper.deleted.is_(False))
+            .order_by(ListingEntry.id)
+            .limit(limit)
+        )
+    )
+
+
+def paper_by_id(session: Session, paper_id: str) -> Paper | None:
+    """The paper with this canonical arXiv id (no version), or ``None``."""
+    return session.get(Paper, paper_id)
+
+
+def listing_days_of(session: Session, paper_id: str) -> list[dt.date]:
+    """The days whose lists carry the paper, oldest first."""
+    return list(
+        session.scalars(
+            sa.select(ListingEntry.day).where(ListingEntry.paper_id == paper_id).order_by(ListingEntry.day)
+        )
+    )
+
+
+def count_papers(session: Session) -> int:
+    return session.scalar(sa.select(sa.func.count()).select_from(Paper)) or 0

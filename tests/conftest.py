@@ -1,0 +1,96 @@
+"""Fixtures shared by every test: settings in a temporary data dir, and real databases.
+
+``engine`` runs a test on SQLite and, where a PostgreSQL server is reachable (CI and the project's
+machines have one at 127.0.0.1:5432; ``scripts/ensure-postgres.sh`` installs one elsewhere), on
+PostgreSQL too, each time in a fresh, migrated database.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from dailypapers.db.engine import create_db_engine
+from dailypapers.db.migrate import upgrade_database
+from dailypapers.settings import Settings
+
+POSTGRES_URL = os.environ.get(
+    "DAILYPAPERS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test reads the developer's own DAILYPAPERS_* settings or .env file."""
+    for name in list(os.environ):
+        if name.startswith("DAILYPAPERS_") and name != "DAILYPAPERS_TEST_POSTGRES_URL":
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data", arxiv_delay_seconds=0)
+
+
+def _postgres_available() -> bool:
+    try:
+        engine = sa.create_engine(POSTGRES_URL, connect_args={"connect_timeout": 2})
+        with engine.connect():
+            pass
+        engine.dispose()
+        return True
+    except Exception:
+        return False
+
+
+POSTGRES_AVAILABLE = _postgres_available()
+
+
+@pytest.fixture
+def postgres_database_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database, dropped after the test."""
+    if not POSTGRES_AVAILABLE:
+        pytest.skip(f"no PostgreSQL server at {POSTGRES_URL} (run scripts/ensure-postgres.sh)")
+    name = f"dailypapers_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield sa.make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_settings(request: pytest.FixtureRequest, settings: Settings) -> Settings:
+    """Settings pointing at a fresh database of each kind."""
+    if request.param == "postgresql":
+        url = request.getfixturevalue("postgres_database_url")
+        return settings.model_copy(update={"database_url": url})
+    return settings
+
+
+@pytest.fixture
+def engine(db_settings: Settings) -> Iterator[sa.Engine]:
+    engine = create_db_engine(db_settings)
+    upgrade_database(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def sqlite_engine(settings: Settings) -> Iterator[sa.Engine]:
+    """For tests of SQLite-only behaviour, and of code whose dialect does not matter."""
+    engine = create_db_engine(settings)
+    upgrade_database(engine)
+    yield engine
+    engine.dispose()

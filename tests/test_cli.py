@@ -1,0 +1,67 @@
+"""The operator's commands: sample data, bulk files, database upgrade, and clear failures."""
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from dailypapers.cli import app
+from dailypapers.db.engine import create_db_engine
+from dailypapers.db.write import read_session
+from dailypapers.papers import queries
+from dailypapers.settings import Settings
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("DAILYPAPERS_DATA_DIR", str(tmp_path / "data"))
+    return tmp_path / "data"
+
+
+def catalog_size(data_dir: Path) -> int:
+    engine = create_db_engine(Settings(data_dir=data_dir))
+    with read_session(engine) as session:
+        return queries.count_papers(session)
+
+
+def test_the_sample_fills_ten_days_of_lists_and_loads_idempotently(data_dir: Path) -> None:
+    first = runner.invoke(app, ["ingest", "sample"])
+    assert first.exit_code == 0, first.output
+    assert "3135 new" in first.output and "3135 added to daily lists" in first.output
+    again = runner.invoke(app, ["ingest", "sample"])
+    assert "0 new, 0 updated, 3135 unchanged, 0 added to daily lists" in again.output
+    assert catalog_size(data_dir) == 3135
+
+
+def test_db_upgrade_creates_the_database(data_dir: Path) -> None:
+    result = runner.invoke(app, ["db", "upgrade"])
+    assert result.exit_code == 0 and "up to date" in result.output
+    assert (data_dir / "dailypapers.db").exists()
+
+
+def test_a_missing_file_is_a_one_line_error(data_dir: Path) -> None:
+    result = runner.invoke(app, ["ingest", "snapshot", "nowhere.json"])
+    assert result.exit_code == 2
+    assert "no such file: nowhere.json" in result.output
+
+
+def test_bad_ids_are_refused_before_anything_is_fetched(data_dir: Path) -> None:
+    result = runner.invoke(app, ["ingest", "ids", "2306.09299", "not-a-paper"])
+    assert result.exit_code == 2
+    assert "not an arXiv id or URL: 'not-a-paper'" in result.output
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--from", "2025-13-01"], "--from must be a date"),
+        (["--from", "2025-08-11", "--until", "2025-08-01"], "--from is after --until"),
+        (["--format", "oai_dc"], "--format must be one of arXivRaw, arXiv"),
+    ],
+)
+def test_bad_harvest_options_are_refused(data_dir: Path, arguments: list[str], message: str) -> None:
+    result = runner.invoke(app, ["ingest", "oai", *arguments])
+    assert result.exit_code == 2
+    assert message in result.output
