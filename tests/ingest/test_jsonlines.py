@@ -27,7 +27,7 @@ def snapshot_line(arxiv_id: str = "0704.0001", **changes: object) -> dict[str, o
         "report-no": "ANL-HEP-PR-07-12",
         "categories": "hep-ph",
         "license": None,
-        "abstract": "  A fully differential calculation in perturbative\nquantum chromodynamics is presented.\n",
+        "abstract": "  A fully differential calculation in perturbative\nQCD is presented.\n",
         "versions": [
             {"version": "v1", "created": "Mon, 2 Apr 2007 19:18:42 GMT"},
             {"version": "v2", "created": "Tue, 24 Jul 2007 20:10:27 GMT"},
