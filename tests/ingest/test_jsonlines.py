@@ -76,10 +76,7 @@ def test_snapshot_records_are_stored(engine: sa.Engine, tmp_path: Path, gzipped:
         "Phys.Rev.D76:013009,2007",
         "ANL-HEP-PR-07-12",
     )
-    assert (
-        paper.abstract
-        == "A fully differential calculation in perturbative quantum chromodynamics is presented."
-    )
+    assert paper.abstract == "A fully differential calculation in perturbative QCD is presented."
 
 
 def test_reimporting_a_snapshot_adds_nothing(engine: sa.Engine, tmp_path: Path) -> None:
