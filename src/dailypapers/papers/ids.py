@@ -12,6 +12,7 @@ from dataclasses import dataclass
 _NEW_STYLE = r"(?P<new>(?P<yymm>\d{4})\.(?P<number>\d{4,5}))"
 _OLD_STYLE = r"(?P<old>(?P<archive>[a-z]+(?:-[a-z]+)*)(?:\.(?P<subject>[A-Za-z]{2}))?/(?P<oldnum>\d{7}))"
 _ID_PATTERN = re.compile(rf"(?:{_NEW_STYLE}|{_OLD_STYLE})(?:v(?P<version>[1-9]\d{{0,3}}))?")
+_PLAIN_NEW_STYLE = re.compile(r"\d{4}\.\d{4,5}")
 _URL_PREFIX = re.compile(
     r"^(?:https?://)?(?:www\.|export\.)?arxiv\.org/(?:abs|pdf|html|format)/", re.IGNORECASE
 )
@@ -37,6 +38,10 @@ def parse_arxiv_id(text: str) -> ArxivId:
     Raises ``InvalidArxivId`` for anything else, including impossible months (``2313.00001``) and
     five-digit numbers before 2015, which arXiv never issued.
     """
+    if _PLAIN_NEW_STYLE.fullmatch(text):  # the common case: bulk imports parse millions of these
+        if 1 <= int(text[2:4]) <= 12 and (len(text) == 10) == (text[:4] >= "1501"):
+            return ArxivId(text)
+        raise InvalidArxivId(f"no such arXiv id: {text!r}")
     candidate = text.strip()
     candidate = _URL_PREFIX.sub("", candidate)
     candidate = _ARXIV_PREFIX.sub("", candidate)

@@ -139,10 +139,8 @@ def _newer_of(first: PaperRecord, second: PaperRecord) -> PaperRecord:
 
 
 def _versions_json(versions: dict[int, dt.datetime | None]) -> list[dict[str, Any]]:
-    return [
-        {"version": number, "created": created.isoformat() if created else None}
-        for number, created in sorted(versions.items())
-    ]
+    # The JSON serializer (orjson) writes datetimes as ISO 8601, as _merge_versions compares them.
+    return [{"version": number, "created": created} for number, created in sorted(versions.items())]
 
 
 def _merge_versions(

@@ -54,7 +54,7 @@ def find_code_links(*texts: str | None) -> list[str]:
     """GitHub and GitLab repository URLs mentioned in the texts, in order, without duplicates."""
     found: dict[str, None] = {}
     for text in texts:
-        if text and ("github" in text or "gitlab" in text or "GitHub" in text):
+        if text and ("git" in text or "Git" in text):
             for match in _CODE_URL.finditer(text):
                 url = match.group(0).rstrip(".")
                 url = url[:-4] if url.lower().endswith(".git") else url
