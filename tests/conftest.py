@@ -79,18 +79,19 @@ def db_settings(request: pytest.FixtureRequest, settings: Settings) -> Settings:
     return settings
 
 
-@pytest.fixture
-def engine(db_settings: Settings) -> Iterator[sa.Engine]:
-    engine = create_db_engine(db_settings)
+def migrated_engine(settings: Settings) -> Iterator[sa.Engine]:
+    engine = create_db_engine(settings)
     upgrade_database(engine)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def engine(db_settings: Settings) -> Iterator[sa.Engine]:
+    yield from migrated_engine(db_settings)
 
 
 @pytest.fixture
 def sqlite_engine(settings: Settings) -> Iterator[sa.Engine]:
     """For tests of SQLite-only behaviour, and of code whose dialect does not matter."""
-    engine = create_db_engine(settings)
-    upgrade_database(engine)
-    yield engine
-    engine.dispose()
+    yield from migrated_engine(settings)

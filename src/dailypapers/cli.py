@@ -46,7 +46,7 @@ SAMPLE_LISTINGS = files("dailypapers") / "sample" / "listings.jsonl.gz"
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    console.print(f"[red]error:[/red] {message}", highlight=False)
+    console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -79,7 +79,9 @@ def progress_bar(
 
 def print_report(report: IngestReport) -> None:
     for skipped in report.skipped[:20]:
-        console.print(f"skipped {skipped.where}: {skipped.reason}", highlight=False, markup=False)
+        console.print(
+            f"skipped {skipped.where}: {skipped.reason}", highlight=False, markup=False, soft_wrap=True
+        )
     if report.skipped_count > 20:
         console.print(f"... and {report.skipped_count - 20} more skipped records")
     typer.echo(report.summary())
@@ -156,6 +158,9 @@ def ingest_ids(
     ),
 ) -> None:
     """Fetch single papers through the arXiv API."""
+    import arxiv
+    import requests
+
     from dailypapers.ingest import arxiv_api
     from dailypapers.ingest.polite import ArxivUnavailable
     from dailypapers.papers.ids import InvalidArxivId
@@ -169,7 +174,7 @@ def ingest_ids(
     try:
         with interruptible(), progress_bar("fetching from the arXiv API", total=len(parsed)) as advance:
             report, missing = arxiv_api.ingest_ids(engine, settings, parsed, progress=advance)
-    except ArxivUnavailable as error:
+    except (ArxivUnavailable, arxiv.ArxivError, requests.RequestException) as error:
         raise fail(f"arXiv API unavailable: {error}", 1) from None
     print_report(report)
     if missing:
@@ -195,6 +200,8 @@ def ingest_oai(
     ),
 ) -> None:
     """Harvest new and updated papers through arXiv's OAI-PMH interface; resumes after an interruption."""
+    import requests
+
     from dailypapers.ingest import oai
     from dailypapers.ingest.polite import ArxivUnavailable
 
@@ -209,7 +216,7 @@ def ingest_oai(
     try:
         with interruptible(), progress_bar("harvesting arXiv OAI-PMH") as advance:
             report = oai.harvest(engine, settings, request, progress=advance)
-    except (ArxivUnavailable, oai.OaiError) as error:
+    except (ArxivUnavailable, oai.OaiError, requests.RequestException) as error:
         raise fail(f"harvest stopped, run again to resume: {error}", 1) from None
     print_report(report)
 

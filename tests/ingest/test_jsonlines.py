@@ -148,14 +148,10 @@ def test_helper_processes_store_the_same_catalog(engine: sa.Engine, tmp_path: Pa
     lines: list[object] = [snapshot_line(f"0705.{i:04d}") for i in range(1, 400)]
     lines.insert(100, b"not json\n")
     path = write_lines(tmp_path / "snapshot.json", lines)
-    report = import_jsonlines(
-        engine, path, snapshot_record, rules=ListingRules(), batch_size=50, workers=2
-    )
+    report = import_jsonlines(engine, path, snapshot_record, rules=ListingRules(), batch_size=50, workers=2)
     assert (report.stored.inserted, report.skipped_count) == (399, 1)
     assert report.skipped[0].where == "line 101"
-    again = import_jsonlines(
-        engine, path, snapshot_record, rules=ListingRules(), batch_size=50, workers=2
-    )
+    again = import_jsonlines(engine, path, snapshot_record, rules=ListingRules(), batch_size=50, workers=2)
     assert again.stored.unchanged == 399
     with read_session(engine) as session:
         assert queries.count_papers(session) == 399

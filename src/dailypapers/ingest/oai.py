@@ -16,7 +16,6 @@ from typing import Any
 import sqlalchemy as sa
 from lxml import etree
 from sickle import Sickle
-from sickle.models import Record
 from sickle.response import OAIResponse
 
 from dailypapers.db.write import write_session
@@ -94,9 +93,8 @@ def harvest(
     client = PoliteSickle(settings.arxiv_oai_url, session or PoliteSession.from_settings(settings))
     rules = ListingRules.from_settings(settings)
     key = request.checkpoint_key(settings.arxiv_oai_url)
-    token = _resume_token(engine, key)
+    token, page = _resume_point(engine, key)
     report = IngestReport()
-    page = 0
     while True:
         params = {"resumptionToken": token} if token else request.first_page_params()
         response: OAIResponse = client.harvest(verb="ListRecords", **params)
@@ -111,7 +109,7 @@ def harvest(
                 return report
             if code == "badResumptionToken" and token:
                 log.warning("resumption token expired; restarting the harvest from its first page")
-                token = None
+                token, page = None, 0
                 continue
             raise OaiError(f"OAI-PMH error {code}: {(error.text or '').strip()}")
         page += 1
@@ -135,10 +133,10 @@ def _page_records(xml: Any, page: int, report: IngestReport) -> tuple[list[Paper
     for number, element in enumerate(xml.iterfind(f".//{OAI_NS}record"), start=1):
         where = f"page {page}, record {number}"
         try:
-            record = Record(element)
-            identifier = record.header.identifier or ""
+            header = element.find(f"{OAI_NS}header")
+            identifier = (header.findtext(f"{OAI_NS}identifier") if header is not None else None) or ""
             where = f"{where} ({identifier})"
-            if record.header.deleted:
+            if header is not None and header.get("status") == "deleted":
                 deleted.append(parse_arxiv_id(identifier).id)
                 continue
             metadata = element.find(f"{OAI_NS}metadata")
@@ -200,12 +198,13 @@ def _day(value: str | None) -> dt.datetime | None:
     return dt.datetime.combine(dt.date.fromisoformat(value), dt.time(12)) if value else None
 
 
-def _resume_token(engine: sa.Engine, key: str) -> str | None:
+def _resume_point(engine: sa.Engine, key: str) -> tuple[str | None, int]:
+    """The token of the first page not stored and how many pages came before it; (None, 0) to start."""
     with write_session(engine) as session:
         checkpoint = session.get(HarvestCheckpoint, key)
-        if checkpoint is None or checkpoint.completed:
-            return None
-        return checkpoint.resumption_token
+        if checkpoint is None or checkpoint.completed or not checkpoint.resumption_token:
+            return None, 0
+        return checkpoint.resumption_token, checkpoint.pages_done
 
 
 def _advance_checkpoint(session: Any, key: str, token: str | None, records: int) -> None:
