@@ -155,3 +155,18 @@ def test_helper_processes_store_the_same_catalog(engine: sa.Engine, tmp_path: Pa
     assert again.stored.unchanged == 399
     with read_session(engine) as session:
         assert queries.count_papers(session) == 399
+
+
+@pytest.mark.parametrize("order", ["older first", "newer first"])
+def test_a_file_holding_a_paper_twice_keeps_the_newer_version(
+    engine: sa.Engine, tmp_path: Path, order: str
+) -> None:
+    v1 = snapshot_line(
+        title="First title", versions=[{"version": "v1", "created": "Mon, 2 Apr 2007 19:18:42 GMT"}]
+    )
+    v2 = snapshot_line(title="Second title")
+    lines: list[object] = [v1, v2] if order == "older first" else [v2, v1]
+    import_snapshot(engine, write_lines(tmp_path / "snapshot.json", [*lines, snapshot_line("0704.0002")]))
+    with read_session(engine) as session:
+        paper = queries.paper_by_id(session, "0704.0001")
+    assert paper is not None and (paper.version, paper.title) == (2, "Second title")

@@ -8,6 +8,7 @@ from dailypapers.papers.text import (
     normalize_abstract,
     plain_text,
     split_author_list,
+    squash_each,
     squash_whitespace,
 )
 
@@ -29,6 +30,11 @@ def test_squashed_text_has_single_spaces_only(text: str) -> None:
     assert "  " not in squashed and "\n" not in squashed and "\t" not in squashed and "\r" not in squashed
     assert squashed == squashed.strip()
     assert squashed.split(" ") == text.split() or squashed == ""
+
+
+@given(st.lists(st.text(alphabet=st.sampled_from("ab \t\n"), max_size=8), max_size=5))
+def test_squash_each_equals_squashing_one_by_one(texts: list[str]) -> None:
+    assert squash_each(texts) == [s for t in texts if (s := squash_whitespace(t))]
 
 
 def test_author_strings_split_on_commas_and_and() -> None:

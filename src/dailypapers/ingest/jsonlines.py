@@ -56,8 +56,9 @@ class BatchImporter:
     """Parses, checks and stores one batch of lines in one transaction.
 
     A line whose fingerprint is already stored for its id is counted unchanged before it is even
-    normalised. Ids met earlier in the same run are always stored in full, so a file holding one
-    paper twice is merged like any two records of it (the newer version wins).
+    normalised. A file holding one paper twice is merged like any two records of it: the newer
+    version wins (for two different records of the same version, imported by two workers at once,
+    either may).
     """
 
     def __init__(
@@ -67,7 +68,6 @@ class BatchImporter:
         self.parse = parse
         self.rules = rules
         self.write_lock = write_lock or contextlib.nullcontext()
-        self.seen: set[str] = set()
 
     def __call__(self, first_line: int, lines: list[bytes], bytes_read: int) -> BatchResult:
         result = BatchResult(bytes_read=bytes_read)
@@ -84,14 +84,13 @@ class BatchImporter:
         stored = self._stored_fingerprints([raw_id for *_, raw_id in keyed if raw_id is not None])
         records: list[PaperRecord] = []
         for number, line, fingerprint, raw_id in keyed:
-            if raw_id is not None and raw_id not in self.seen and stored.get(raw_id) == fingerprint:
+            if raw_id is not None and stored.get(raw_id) == fingerprint:
                 result.stored.unchanged += 1
                 continue
             try:
                 raw = orjson.loads(line)
                 if not isinstance(raw, dict):
                     raise InvalidRecord("not a JSON object")
-                self.seen.add(str(raw.get("id")))
                 record = self.parse(raw)
             except orjson.JSONDecodeError as error:
                 result.skipped.append((number, f"invalid JSON: {error}"))

@@ -14,7 +14,7 @@ import orjson
 import xxhash
 
 from dailypapers.papers.ids import InvalidArxivId, parse_arxiv_id
-from dailypapers.papers.text import find_code_links, normalize_abstract, squash_whitespace
+from dailypapers.papers.text import find_code_links, normalize_abstract, squash_each, squash_whitespace
 
 
 class InvalidRecord(ValueError):
@@ -75,7 +75,7 @@ class PaperRecord:
         title = squash_whitespace(title or "")
         if not title:
             raise InvalidRecord(f"{parsed.id}: empty title")
-        names = [squashed for name in authors if (squashed := squash_whitespace(name))]
+        names = squash_each(authors)
         if not names:
             raise InvalidRecord(f"{parsed.id}: no authors")
         cats = list(dict.fromkeys(c for c in categories if c))

@@ -16,6 +16,7 @@ _CODE_URL = re.compile(
     r"https?://(?:www\.)?(?:github\.com|gitlab\.com)/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", re.IGNORECASE
 )
 _ASCII_SPACES = re.compile(r"[ \t\n\r\f\v]+")
+_ODD_SPACE = re.compile(r"[\t\n\r\f\v]")
 _AUTHOR_SEPARATOR = re.compile(r",\s*(?:and\s+)?|\s+and\s+")
 _LATEX_HINT = re.compile(r"[\\$^_{}~]")
 
@@ -26,10 +27,30 @@ def squash_whitespace(text: str) -> str:
     Written for speed: most arXiv text only has single line breaks to turn into spaces, which
     ``str.replace`` does ten times faster than splitting into words.
     """
-    text = text.strip().replace("\n", " ")
+    text = text.strip(" \t\n\r\f\v").replace("\n", " ")
     if "  " in text or "\t" in text or "\r" in text or "\f" in text or "\v" in text:
         return _ASCII_SPACES.sub(" ", text)
     return text
+
+
+def squash_each(texts: list[str]) -> list[str]:
+    """``squash_whitespace`` on each text, dropping those left empty.
+
+    Author lists are checked as a whole first: they are almost always clean already.
+    """
+    joined = "\x00".join(texts)
+    if (
+        joined
+        and "  " not in joined
+        and "\x00 " not in joined
+        and " \x00" not in joined
+        and "\x00\x00" not in joined
+        and not _ODD_SPACE.search(joined)
+        and joined[0] not in " \x00"
+        and joined[-1] not in " \x00"
+    ):
+        return list(texts)
+    return [squashed for text in texts if (squashed := squash_whitespace(text))]
 
 
 def normalize_abstract(text: str) -> str:
