@@ -1,11 +1,15 @@
-"""Migrations and models stay together, on SQLite and PostgreSQL, and SQLite is set up for concurrency."""
+"""Migrations and models stay together, SQLite is set up for concurrency, bulk writes match the ORM."""
+
+import datetime as dt
 
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy.dialects import sqlite
 
 from dailypapers.db.migrate import upgrade_database
 from dailypapers.db.models import metadata
+from dailypapers.db.upsert import bind_processor
 
 
 def test_migrations_build_exactly_the_models(engine: sa.Engine) -> None:
@@ -24,3 +28,15 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(sqlite_engine: sa.Engine) -> 
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
+
+
+def test_bulk_writes_store_datetimes_as_sqlalchemy_does() -> None:
+    dialect = sqlite.dialect()
+    ours = bind_processor(sa.DateTime(), dialect)
+    theirs = sa.DateTime().dialect_impl(dialect).bind_processor(dialect)
+    for value in [
+        dt.datetime(2007, 4, 2, 19, 18, 42),
+        dt.datetime(2026, 11, 25, 0, 0, 0, 1),
+        dt.datetime(1999, 12, 31),
+    ]:
+        assert ours(value) == theirs(value)

@@ -161,3 +161,10 @@ def test_a_failed_batch_stores_nothing(engine: sa.Engine) -> None:
 def test_invalid_records_say_why(changes: dict[str, object], reason: str) -> None:
     with pytest.raises(InvalidRecord, match=reason):
         record(**changes)
+
+
+def test_bulk_written_dates_read_back_like_orm_written_ones(sqlite_engine: sa.Engine) -> None:
+    store(sqlite_engine, record())
+    with sqlite_engine.connect() as connection:
+        raw = connection.exec_driver_sql("select submitted_at from papers").scalar()
+    assert raw == "2023-06-02 17:00:00.000000", "the text SQLAlchemy itself writes, so SQL comparisons agree"
