@@ -5,9 +5,10 @@ import datetime as dt
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy.dialects import sqlite
 
-from dailypapers.db.migrate import upgrade_database
+from dailypapers.db.migrate import HEAD_REVISION, MIGRATIONS_DIR, current_revision, upgrade_database
 from dailypapers.db.models import metadata
 from dailypapers.db.upsert import bind_processor
 
@@ -20,7 +21,12 @@ def test_migrations_build_exactly_the_models(engine: sa.Engine) -> None:
 def test_upgrading_twice_is_harmless(engine: sa.Engine) -> None:
     upgrade_database(engine)
     with engine.connect() as connection:
-        assert connection.exec_driver_sql("select version_num from alembic_version").scalar() == "0001"
+        assert current_revision(connection) == HEAD_REVISION
+
+
+def test_the_head_revision_constant_names_the_newest_migration() -> None:
+    scripts = ScriptDirectory(str(MIGRATIONS_DIR))
+    assert scripts.get_current_head() == HEAD_REVISION
 
 
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(sqlite_engine: sa.Engine) -> None:

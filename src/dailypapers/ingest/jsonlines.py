@@ -2,9 +2,9 @@
 
 Both are streamed in constant memory (a few batches in flight) and stored through the same path; a
 line that is not valid JSON or not a valid paper is skipped and reported with its line number and
-reason. Large files are imported by one helper process per core, so one parses while another
-writes. An unchanged line (its fingerprint already stored for its id) is dropped before it is even
-normalised, so re-imports are cheap.
+reason. An unchanged line (its fingerprint already stored for its id) is dropped before it is
+even parsed, so re-imports are cheap. Large files are parsed and stored by one helper process per
+core, so that one parses while another writes.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import sqlalchemy as sa
 
 from dailypapers.db.write import read_session, write_session
 from dailypapers.ingest.report import IngestReport, ProgressHook
-from dailypapers.papers.models import Paper
+from dailypapers.papers.queries import stored_fingerprints
 from dailypapers.papers.records import InvalidRecord, PaperRecord, arxiv_datetime, fingerprint_bytes
 from dailypapers.papers.rules import ListingRules
 from dailypapers.papers.service import StoreCounts, store_papers
@@ -39,7 +39,7 @@ RecordParser = Callable[[dict[str, Any]], PaperRecord]
 #: Files smaller than this are imported in-process: starting helper processes costs about a second.
 PARALLEL_MIN_BYTES = 16 * 1024 * 1024
 #: The id of a JSON line whose first key is "id" (arXiv's snapshot and our listings files).
-_LEADING_ID = re.compile(rb'\{\s*"id"\s*:\s*"([^"\\]*)"')
+_LEADING_ID = re.compile(rb'\s*\{\s*"id"\s*:\s*"([^"\\]*)"')
 #: Batches handed out ahead of their results; bounds memory whatever the file size.
 BATCHES_IN_FLIGHT_PER_WORKER = 2
 
@@ -52,13 +52,41 @@ class BatchResult:
     bytes_read: int = 0
 
 
-class BatchImporter:
-    """Parses, checks and stores one batch of lines in one transaction.
+@dataclass(slots=True)
+class TriagedBatch:
+    """A batch whose unchanged lines were counted and dropped: (line number, line, fingerprint) remain."""
 
-    A line whose fingerprint is already stored for its id is counted unchanged before it is even
-    normalised. A file holding one paper twice is merged like any two records of it: the newer
-    version wins (for two different records of the same version, imported by two workers at once,
-    either may).
+    lines: list[tuple[int, bytes, str]]
+    unchanged: int
+    bytes_read: int
+
+
+def triage(engine: sa.Engine, first_line: int, lines: list[bytes], bytes_read: int) -> TriagedBatch:
+    """Drop the lines whose fingerprint is already stored for their id, without parsing them.
+
+    Each line costs a hash, a regular expression for its id and a share of one lookup; parsed JSON
+    is many small objects, expensive to create. Lines whose id is not their first key are kept.
+    """
+    keyed: list[tuple[int, bytes, str, str | None]] = []
+    for number, line in enumerate(lines, start=first_line):
+        if line and not line.isspace():  # (stripping would copy every line)
+            match = _LEADING_ID.match(line)
+            keyed.append((number, line, fingerprint_bytes(line), match.group(1).decode() if match else None))
+    with read_session(engine) as session:
+        stored = stored_fingerprints(session, [raw_id for *_, raw_id in keyed if raw_id is not None])
+    kept = [
+        (number, line, fingerprint)
+        for number, line, fingerprint, raw_id in keyed
+        if raw_id is None or stored.get(raw_id) != fingerprint
+    ]
+    return TriagedBatch(kept, len(keyed) - len(kept), bytes_read)
+
+
+class BatchStore:
+    """Parses, checks and stores the lines of a triaged batch in one transaction.
+
+    A file holding one paper twice is merged like any two records of it: the newer version wins
+    (for two different records of the same version, stored by two workers at once, either may).
     """
 
     def __init__(
@@ -69,24 +97,10 @@ class BatchImporter:
         self.rules = rules
         self.write_lock = write_lock or contextlib.nullcontext()
 
-    def __call__(self, first_line: int, lines: list[bytes], bytes_read: int) -> BatchResult:
-        result = BatchResult(bytes_read=bytes_read)
-        # Fingerprint every line and read its id without parsing it, so unchanged lines cost a
-        # hash and a lookup; parsed JSON is many small objects, expensive to create and to keep.
-        keyed: list[tuple[int, bytes, str, str | None]] = []
-        for number, line in enumerate(lines, start=first_line):
-            line = line.strip()
-            if line:
-                match = _LEADING_ID.match(line)
-                keyed.append(
-                    (number, line, fingerprint_bytes(line), match.group(1).decode() if match else None)
-                )
-        stored = self._stored_fingerprints([raw_id for *_, raw_id in keyed if raw_id is not None])
+    def __call__(self, batch: TriagedBatch) -> BatchResult:
+        result = BatchResult(StoreCounts(unchanged=batch.unchanged), bytes_read=batch.bytes_read)
         records: list[PaperRecord] = []
-        for number, line, fingerprint, raw_id in keyed:
-            if raw_id is not None and stored.get(raw_id) == fingerprint:
-                result.stored.unchanged += 1
-                continue
+        for number, line, fingerprint in batch.lines:
             try:
                 raw = orjson.loads(line)
                 if not isinstance(raw, dict):
@@ -105,38 +119,37 @@ class BatchImporter:
                 result.stored.add(store_papers(session, records, rules=self.rules))
         return result
 
-    def _stored_fingerprints(self, ids: list[str]) -> dict[str, str]:
-        with read_session(self.engine) as session:
-            rows = session.execute(sa.select(Paper.id, Paper.content_hash).where(Paper.id.in_(ids)))
-            return {paper_id: fingerprint for paper_id, fingerprint in rows}
 
-
-_worker_importer: BatchImporter | None = None
+_worker_store: BatchStore | None = None
 
 
 def _start_worker(database_url: str, parse: RecordParser, rules: ListingRules, write_lock: Any) -> None:
     from dailypapers.db.engine import create_db_engine
     from dailypapers.settings import Settings
 
-    global _worker_importer
+    global _worker_store
     _pause_collector()
     engine = create_db_engine(Settings(database_url=database_url))
     if engine.dialect.name == "sqlite":
         # Checkpoints (with their fsync) would run inside a worker's commit, holding the write lock
         # that the other workers wait for; the parent process runs them instead (see below).
         sa.event.listen(engine, "connect", _no_autocheckpoint)
-    _worker_importer = BatchImporter(engine, parse, rules, write_lock)
+    _worker_store = BatchStore(engine, parse, rules, write_lock)
 
 
 def _no_autocheckpoint(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
 
 
-def _import_in_worker(first_line: int, lines: list[bytes], bytes_read: int) -> BatchResult:
-    assert _worker_importer is not None
-    result = _worker_importer(first_line, lines, bytes_read)
+def _store_in_worker(batch: TriagedBatch) -> BatchResult:
+    assert _worker_store is not None
+    result = _worker_store(batch)
     gc.collect(1)
     return result
+
+
+def _workers_ready() -> None:
+    """Submitted first, so that every worker is forked before this process opens connections again."""
 
 
 def _pause_collector() -> None:
@@ -174,8 +187,9 @@ def import_jsonlines(
 ) -> IngestReport:
     """Stream ``path`` and store every record ``parse`` accepts; ``progress`` gets bytes read.
 
-    With ``workers`` > 1, batches are imported by that many helper processes, each parsing while
-    another holds the write lock; by default one per core for large files, none for small ones.
+    This process reads the file and drops unchanged lines (``triage``). With ``workers`` > 1,
+    the rest is parsed and stored by that many helper processes, each parsing while another holds
+    the write lock; by default one per core for large files, none for small ones.
     """
     report = IngestReport()
     if workers is None:
@@ -190,18 +204,41 @@ def import_jsonlines(
 
     batches = _read_batches(path, batch_size)
     if workers <= 1:
-        importer = BatchImporter(engine, parse, rules)
+        store = BatchStore(engine, parse, rules)
         with _collector_paused():
             for first_line, lines, bytes_read in batches:
-                finish(importer(first_line, lines, bytes_read))
+                finish(store(triage(engine, first_line, lines, bytes_read)))
                 gc.collect(1)
         return report
 
-    url = engine.url.render_as_string(hide_password=False)
     checkpoint = _checkpointer(engine)
+    with contextlib.ExitStack() as stack:
+        pool: ProcessPoolExecutor | None = None  # started by the first batch with lines to store
+        # Results in file order; a batch with nothing left after triage never leaves this process.
+        pending: deque[Future[BatchResult] | BatchResult] = deque()
+        for number, (first_line, lines, bytes_read) in enumerate(batches):
+            batch = triage(engine, first_line, lines, bytes_read)
+            if batch.lines:
+                pool = pool or stack.enter_context(_start_pool(engine, workers, parse, rules))
+                pending.append(pool.submit(_store_in_worker, batch))
+            else:
+                pending.append(BatchResult(StoreCounts(unchanged=batch.unchanged), bytes_read=bytes_read))
+            if len(pending) >= BATCHES_IN_FLIGHT_PER_WORKER * workers:
+                finish(_result(pending.popleft()))
+            if number % 8 == 7:
+                checkpoint("PASSIVE")
+        while pending:
+            finish(_result(pending.popleft()))
+    checkpoint("TRUNCATE")
+    return report
+
+
+def _start_pool(
+    engine: sa.Engine, workers: int, parse: RecordParser, rules: ListingRules
+) -> ProcessPoolExecutor:
     # Forked workers start at once with everything imported (spawned ones take a second each).
     # They open their own connections and touch nothing else of this process; no connection is
-    # inherited because the pool is emptied first.
+    # inherited because the pool is emptied first, and this process opens none until all are forked.
     engine.dispose()
     context = multiprocessing.get_context(
         "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
@@ -209,20 +246,16 @@ def import_jsonlines(
     # The workers take turns at writing through this lock: SQLite's own busy wait sleeps in steps
     # of up to 100 ms, which would leave the database idle most of the time.
     write_lock = context.Lock()
-    with ProcessPoolExecutor(
+    url = engine.url.render_as_string(hide_password=False)
+    pool = ProcessPoolExecutor(
         workers, mp_context=context, initializer=_start_worker, initargs=(url, parse, rules, write_lock)
-    ) as pool:
-        pending: deque[Future[BatchResult]] = deque()
-        for number, (first_line, lines, bytes_read) in enumerate(batches):
-            pending.append(pool.submit(_import_in_worker, first_line, lines, bytes_read))
-            if len(pending) >= BATCHES_IN_FLIGHT_PER_WORKER * workers:
-                finish(pending.popleft().result())
-            if number % 8 == 7:
-                checkpoint("PASSIVE")
-        while pending:
-            finish(pending.popleft().result())
-    checkpoint("TRUNCATE")
-    return report
+    )
+    pool.submit(_workers_ready).result()
+    return pool
+
+
+def _result(item: Future[BatchResult] | BatchResult) -> BatchResult:
+    return item.result() if isinstance(item, Future) else item
 
 
 def _checkpointer(engine: sa.Engine) -> Callable[[str], None]:

@@ -7,7 +7,12 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from dailypapers.papers.models import ListingEntry, Paper
+from dailypapers.papers.models import PAPERS, ListingEntry, Paper
+
+# Core statements for the bulk paths: compiled once and cached, no ORM objects per row.
+_FINGERPRINTS = sa.select(PAPERS.c.id, PAPERS.c.content_hash).where(
+    PAPERS.c.id.in_(sa.bindparam("ids", expanding=True))
+)
 
 
 def newest_listing_day(session: Session) -> dt.date | None:
@@ -44,3 +49,11 @@ def listing_days_of(session: Session, paper_id: str) -> list[dt.date]:
 
 def count_papers(session: Session) -> int:
     return session.scalar(sa.select(sa.func.count()).select_from(Paper)) or 0
+
+
+def stored_fingerprints(session: Session, ids: list[str]) -> dict[str, str]:
+    """The stored fingerprint (``Paper.content_hash``) of each of ``ids`` that is in the catalog."""
+    if not ids:
+        return {}
+    rows = session.connection().execute(_FINGERPRINTS, {"ids": ids})
+    return {paper_id: fingerprint for paper_id, fingerprint in rows}

@@ -25,6 +25,14 @@ from dailypapers.papers.rules import ListingRules
 _KEEP_IF_MISSING = ("comments", "journal_ref", "doi", "report_no", "license", "submitted_at", "updated_at")
 
 
+# What merging needs of the stored papers; rows are locked until the batch commits (PostgreSQL).
+_MERGE_STATE = (
+    sa.select(PAPERS.c.id, PAPERS.c.version, PAPERS.c.versions, PAPERS.c.content_hash)
+    .where(PAPERS.c.id.in_(sa.bindparam("ids", expanding=True)))
+    .with_for_update()
+)
+
+
 @dataclass(slots=True)
 class StoreCounts:
     inserted: int = 0
@@ -55,14 +63,7 @@ def store_papers(
     if not incoming:
         return StoreCounts()
 
-    stored = {
-        row.id: row
-        for row in session.execute(
-            sa.select(Paper.id, Paper.version, Paper.versions, Paper.content_hash)
-            .where(Paper.id.in_(incoming))
-            .with_for_update()
-        )
-    }
+    stored = {row.id: row for row in session.connection().execute(_MERGE_STATE, {"ids": list(incoming)})}
     counts = StoreCounts()
     full_rows: list[dict[str, Any]] = []
     version_rows: list[dict[str, Any]] = []
