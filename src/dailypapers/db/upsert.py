@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,20 +25,44 @@ def _insert(dialect: sa.Dialect, table: sa.TableClause) -> Any:
     raise NotImplementedError(f"no upsert for the {dialect.name} dialect")
 
 
+@dataclass(slots=True)
+class DriverRows:
+    """Rows already converted for the database driver (see ``driver_rows``), all with ``names``."""
+
+    names: list[str]
+    params: list[tuple[Any, ...]]
+
+
+def driver_rows(dialect: sa.Dialect, table: sa.TableClause, rows: Sequence[Mapping[str, Any]]) -> DriverRows:
+    """Convert rows as SQLAlchemy would before a write; callers may do it before taking the write lock."""
+    names = list(rows[0]) if rows else []
+    converters = [(name, bind_processor(table.c[name].type, dialect)) for name in names]
+    params = [
+        tuple(
+            row[name] if convert is None or row[name] is None else convert(row[name])
+            for name, convert in converters
+        )
+        for row in rows
+    ]
+    return DriverRows(names, params)
+
+
 def upsert(
     session: Session,
     table: sa.TableClause,
-    rows: Sequence[Mapping[str, Any]],
+    rows: Sequence[Mapping[str, Any]] | DriverRows,
     *,
     key: Sequence[str],
     update: Mapping[str, Any] | Sequence[str],
 ) -> None:
     """Insert ``rows`` (all with the same keys); where ``key`` already exists, update instead.
 
+    ``rows`` are mappings, or ``DriverRows`` converted beforehand.
+
     ``update`` names the columns to overwrite with the incoming values, or maps column names to SQL
     expressions built from ``excluded(session, table)`` (the incoming row) and the table's columns.
     """
-    if not rows:
+    if not (rows.params if isinstance(rows, DriverRows) else rows):
         return
     dialect = session.get_bind().dialect
     stmt = _insert(dialect, table)
@@ -51,7 +76,7 @@ def insert_ignore(
     """Insert the ``rows`` whose ``key`` is new and leave the existing ones as they are."""
     if rows:
         stmt = _insert(session.get_bind().dialect, table).on_conflict_do_nothing(index_elements=list(key))
-        _execute_many(session, table, stmt, rows)
+        _execute_many(session, table, stmt, driver_rows(session.get_bind().dialect, table, rows))
 
 
 def excluded(session: Session, table: sa.TableClause) -> Any:
@@ -60,22 +85,18 @@ def excluded(session: Session, table: sa.TableClause) -> Any:
 
 
 def _execute_many(
-    session: Session, table: sa.TableClause, stmt: Any, rows: Sequence[Mapping[str, Any]]
+    session: Session, table: sa.TableClause, stmt: Any, rows: Sequence[Mapping[str, Any]] | DriverRows
 ) -> None:
     connection = session.connection()
-    dialect = connection.dialect
-    names = list(rows[0])
-    compiled = stmt.values({name: sa.bindparam(name) for name in names}).compile(dialect=dialect)
-    processors = {name: bind_processor(table.c[name].type, dialect) for name in names}
-    order = compiled.positiontup if compiled.positional else names
-    converters = [(name, processors[name]) for name in order]
-    params: list[Any] = []
-    for row in rows:
-        converted = [
-            row[name] if convert is None or row[name] is None else convert(row[name])
-            for name, convert in converters
-        ]
-        params.append(tuple(converted) if compiled.positional else dict(zip(order, converted, strict=True)))
+    converted = rows if isinstance(rows, DriverRows) else driver_rows(connection.dialect, table, rows)
+    names = converted.names
+    compiled = stmt.values({name: sa.bindparam(name) for name in names}).compile(dialect=connection.dialect)
+    params: list[Any] = converted.params
+    if not compiled.positional:
+        params = [dict(zip(names, row, strict=True)) for row in params]
+    elif list(compiled.positiontup) != names:
+        order = [names.index(name) for name in compiled.positiontup]
+        params = [tuple(row[index] for index in order) for row in params]
     connection.exec_driver_sql(compiled.string, params)
 
 

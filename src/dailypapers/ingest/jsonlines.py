@@ -31,7 +31,7 @@ from dailypapers.ingest.report import IngestReport, ProgressHook
 from dailypapers.papers.queries import stored_fingerprints
 from dailypapers.papers.records import InvalidRecord, PaperRecord, arxiv_datetime, fingerprint_bytes
 from dailypapers.papers.rules import ListingRules
-from dailypapers.papers.service import StoreCounts, store_papers
+from dailypapers.papers.service import StoreCounts, prepare_papers, store_papers
 from dailypapers.papers.text import split_author_list
 
 RecordParser = Callable[[dict[str, Any]], PaperRecord]
@@ -115,8 +115,9 @@ class BatchStore:
             record.fingerprint = fingerprint
             records.append(record)
         if records:
+            prepared = prepare_papers(records, self.engine.dialect)
             with self.write_lock, write_session(self.engine) as session:
-                result.stored.add(store_papers(session, records, rules=self.rules))
+                result.stored.add(store_papers(session, prepared, rules=self.rules))
         return result
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from dailypapers.db.upsert import excluded, insert_ignore, upsert
+from dailypapers.db.upsert import DriverRows, driver_rows, excluded, insert_ignore, upsert
 from dailypapers.papers.calendar import listing_day
 from dailypapers.papers.models import LISTING_ENTRIES, PAPERS, ListingEntry, Paper
 from dailypapers.papers.records import PaperRecord
@@ -47,35 +47,62 @@ class StoreCounts:
         self.listed += other.listed
 
 
-def store_papers(
-    session: Session,
-    records: Iterable[PaperRecord],
-    *,
-    rules: ListingRules,
-    now: dt.datetime | None = None,
-) -> StoreCounts:
-    """Insert new papers, update changed ones, list those the rules admit; return what happened."""
+@dataclass(slots=True)
+class PreparedPapers:
+    """Records merged by id, with each one's row built and converted as if it were new.
+
+    Preparing needs no database, so bulk importers do it before they take the write lock, which
+    they then hold only for what depends on the stored rows.
+    """
+
+    records: dict[str, PaperRecord]
+    new_rows: dict[str, tuple[Any, ...]]
+    names: list[str]
+    now: dt.datetime
+
+
+def prepare_papers(
+    records: Iterable[PaperRecord], dialect: sa.Dialect, now: dt.datetime | None = None
+) -> PreparedPapers:
     now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
     incoming: dict[str, PaperRecord] = {}
     for record in records:
         earlier = incoming.get(record.id)
         incoming[record.id] = record if earlier is None else _newer_of(earlier, record)
+    rows = driver_rows(
+        dialect, PAPERS, [_paper_row(r, _versions_json(r.versions), now) for r in incoming.values()]
+    )
+    return PreparedPapers(incoming, dict(zip(incoming, rows.params, strict=True)), rows.names, now)
+
+
+def store_papers(
+    session: Session,
+    records: Iterable[PaperRecord] | PreparedPapers,
+    *,
+    rules: ListingRules,
+    now: dt.datetime | None = None,
+) -> StoreCounts:
+    """Insert new papers, update changed ones, list those the rules admit; return what happened."""
+    dialect = session.get_bind().dialect
+    prepared = records if isinstance(records, PreparedPapers) else prepare_papers(records, dialect, now)
+    incoming, now = prepared.records, prepared.now
     if not incoming:
         return StoreCounts()
 
     stored = {row.id: row for row in session.connection().execute(_MERGE_STATE, {"ids": list(incoming)})}
     counts = StoreCounts()
-    full_rows: list[dict[str, Any]] = []
+    new_rows: list[tuple[Any, ...]] = []
+    changed_rows: list[dict[str, Any]] = []
     version_rows: list[dict[str, Any]] = []
     for record in incoming.values():
         old = stored.get(record.id)
         if old is None:
-            full_rows.append(_paper_row(record, _versions_json(record.versions), now))
+            new_rows.append(prepared.new_rows[record.id])
             counts.inserted += 1
             continue
         versions = _merge_versions(old.versions, record.versions)
         if record.version >= old.version and _fingerprint(record) != old.content_hash:
-            full_rows.append(_paper_row(record, versions, now))
+            changed_rows.append(_paper_row(record, versions, now))
             counts.updated += 1
         elif versions != old.versions:
             version_rows.append({"b_id": record.id, "b_versions": versions})
@@ -83,19 +110,16 @@ def store_papers(
         else:
             counts.unchanged += 1
 
-    table = PAPERS
-    incoming_row = excluded(session, table)
-    update: dict[str, Any] = (
-        {name: incoming_row[name] for name in full_rows[0] if name != "id"} if full_rows else {}
-    )
-    if full_rows:
-        for name in _KEEP_IF_MISSING:
-            update[name] = sa.func.coalesce(incoming_row[name], table.c[name])
-    upsert(session, table, full_rows, key=["id"], update=update)
+    rows = driver_rows(dialect, PAPERS, changed_rows).params + new_rows
+    incoming_row = excluded(session, PAPERS)
+    update: dict[str, Any] = {name: incoming_row[name] for name in prepared.names if name != "id"}
+    for name in _KEEP_IF_MISSING:
+        update[name] = sa.func.coalesce(incoming_row[name], PAPERS.c[name])
+    upsert(session, PAPERS, DriverRows(prepared.names, rows), key=["id"], update=update)
     if version_rows:
         session.execute(
-            sa.update(table)
-            .where(table.c.id == sa.bindparam("b_id"))
+            sa.update(PAPERS)
+            .where(PAPERS.c.id == sa.bindparam("b_id"))
             .values(versions=sa.bindparam("b_versions")),
             version_rows,
         )
