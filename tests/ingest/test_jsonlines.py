@@ -144,10 +144,11 @@ def test_listings_files_fill_the_daily_lists(engine: sa.Engine, tmp_path: Path) 
 
 
 @pytest.mark.slow
-def test_helper_processes_store_the_same_catalog(engine: sa.Engine, tmp_path: Path) -> None:
+@pytest.mark.parametrize("gzipped", [False, True])
+def test_helper_processes_store_the_same_catalog(engine: sa.Engine, tmp_path: Path, gzipped: bool) -> None:
     lines: list[object] = [snapshot_line(f"0705.{i:04d}") for i in range(1, 400)]
     lines.insert(100, b"not json\n")
-    path = write_lines(tmp_path / "snapshot.json", lines)
+    path = write_lines(tmp_path / "snapshot.json", lines, gzipped=gzipped)
     report = import_jsonlines(engine, path, snapshot_record, rules=ListingRules(), batch_size=50, workers=2)
     assert (report.stored.inserted, report.skipped_count) == (399, 1)
     assert report.skipped[0].where == "line 101"
@@ -155,6 +156,8 @@ def test_helper_processes_store_the_same_catalog(engine: sa.Engine, tmp_path: Pa
     assert again.stored.unchanged == 399
     with read_session(engine) as session:
         assert queries.count_papers(session) == 399
+        paper = queries.paper_by_id(session, "0705.0399")
+    assert paper is not None and paper.authors[0] == "C. Balázs"
 
 
 @pytest.mark.parametrize("order", ["older first", "newer first"])

@@ -54,32 +54,58 @@ class BatchResult:
 
 @dataclass(slots=True)
 class TriagedBatch:
-    """A batch whose unchanged lines were counted and dropped: (line number, line, fingerprint) remain."""
+    """A batch whose unchanged lines were counted and dropped.
 
-    lines: list[tuple[int, bytes, str]]
+    The remaining lines are ``(line number, start, end, fingerprint)``, slices of a buffer: the
+    bytes ``span`` (offset, length) of the plain file at ``path``, which the storing process reads
+    itself, or for a compressed file the ``data`` shipped along. Either way only small objects
+    cross between processes.
+    """
+
+    lines: list[tuple[int, int, int, str]]
     unchanged: int
     bytes_read: int
+    path: str | None = None
+    span: tuple[int, int] = (0, 0)
+    data: bytes | None = None
+
+    def buffer(self) -> bytes:
+        if self.data is not None:
+            return self.data
+        assert self.path is not None
+        with open(self.path, "rb") as file:
+            return os.pread(file.fileno(), self.span[1], self.span[0])
 
 
-def triage(engine: sa.Engine, first_line: int, lines: list[bytes], bytes_read: int) -> TriagedBatch:
+def triage(engine: sa.Engine, batch: RawBatch) -> TriagedBatch:
     """Drop the lines whose fingerprint is already stored for their id, without parsing them.
 
     Each line costs a hash, a regular expression for its id and a share of one lookup; parsed JSON
     is many small objects, expensive to create. Lines whose id is not their first key are kept.
     """
-    keyed: list[tuple[int, bytes, str, str | None]] = []
-    for number, line in enumerate(lines, start=first_line):
+    keyed: list[tuple[int, int, bytes, str, str | None]] = []
+    for index, line in enumerate(batch.lines):
         if line and not line.isspace():  # (stripping would copy every line)
             match = _LEADING_ID.match(line)
-            keyed.append((number, line, fingerprint_bytes(line), match.group(1).decode() if match else None))
+            raw_id = match.group(1).decode() if match else None
+            keyed.append(
+                (batch.first_line + index, batch.offsets[index], line, fingerprint_bytes(line), raw_id)
+            )
     with read_session(engine) as session:
         stored = stored_fingerprints(session, [raw_id for *_, raw_id in keyed if raw_id is not None])
-    kept = [
-        (number, line, fingerprint)
-        for number, line, fingerprint, raw_id in keyed
-        if raw_id is None or stored.get(raw_id) != fingerprint
-    ]
-    return TriagedBatch(kept, len(keyed) - len(kept), bytes_read)
+    kept = [item for item in keyed if item[4] is None or stored.get(item[4]) != item[3]]
+    triaged = TriagedBatch([], len(keyed) - len(kept), batch.bytes_read)
+    if batch.path is not None and kept:
+        triaged.path = batch.path
+        triaged.span = (kept[0][1], kept[-1][1] + len(kept[-1][2]) - kept[0][1])
+        triaged.lines = [(n, o - kept[0][1], o - kept[0][1] + len(line), f) for n, o, line, f, _ in kept]
+    elif kept:
+        triaged.data = b"".join(line for _, _, line, _, _ in kept)
+        position = 0
+        for number, _offset, line, fingerprint, _ in kept:
+            triaged.lines.append((number, position, position + len(line), fingerprint))
+            position += len(line)
+    return triaged
 
 
 class BatchStore:
@@ -100,7 +126,9 @@ class BatchStore:
     def __call__(self, batch: TriagedBatch) -> BatchResult:
         result = BatchResult(StoreCounts(unchanged=batch.unchanged), bytes_read=batch.bytes_read)
         records: list[PaperRecord] = []
-        for number, line, fingerprint in batch.lines:
+        buffer = batch.buffer() if batch.lines else b""
+        for number, start, end, fingerprint in batch.lines:
+            line = buffer[start:end]
             try:
                 raw = orjson.loads(line)
                 if not isinstance(raw, dict):
@@ -207,8 +235,8 @@ def import_jsonlines(
     if workers <= 1:
         store = BatchStore(engine, parse, rules)
         with _collector_paused():
-            for first_line, lines, bytes_read in batches:
-                finish(store(triage(engine, first_line, lines, bytes_read)))
+            for batch in batches:
+                finish(store(triage(engine, batch)))
                 gc.collect(1)
         return report
 
@@ -217,13 +245,15 @@ def import_jsonlines(
         pool: ProcessPoolExecutor | None = None  # started by the first batch with lines to store
         # Results in file order; a batch with nothing left after triage never leaves this process.
         pending: deque[Future[BatchResult] | BatchResult] = deque()
-        for number, (first_line, lines, bytes_read) in enumerate(batches):
-            batch = triage(engine, first_line, lines, bytes_read)
-            if batch.lines:
+        for number, raw_batch in enumerate(batches):
+            triaged = triage(engine, raw_batch)
+            if triaged.lines:
                 pool = pool or stack.enter_context(_start_pool(engine, workers, parse, rules))
-                pending.append(pool.submit(_store_in_worker, batch))
+                pending.append(pool.submit(_store_in_worker, triaged))
             else:
-                pending.append(BatchResult(StoreCounts(unchanged=batch.unchanged), bytes_read=bytes_read))
+                pending.append(
+                    BatchResult(StoreCounts(unchanged=triaged.unchanged), bytes_read=triaged.bytes_read)
+                )
             if len(pending) >= BATCHES_IN_FLIGHT_PER_WORKER * workers:
                 finish(_result(pending.popleft()))
             if number % 8 == 7:
@@ -275,19 +305,34 @@ def file_size(path: Path) -> int:
     return path.stat().st_size
 
 
-def _read_batches(path: Path, batch_size: int) -> Iterator[tuple[int, list[bytes], int]]:
-    """Yield (number of the first line, lines, bytes of the file consumed by them)."""
+@dataclass(slots=True)
+class RawBatch:
+    first_line: int
+    lines: list[bytes]
+    #: Where each line starts in the file; meaningful when ``path`` is set (plain files).
+    offsets: list[int]
+    bytes_read: int
+    path: str | None
+
+
+def _read_batches(path: Path, batch_size: int) -> Iterator[RawBatch]:
     with path.open("rb") as raw:
-        stream: IO[bytes] = gzip.GzipFile(fileobj=raw) if _is_gzip(raw) else raw  # type: ignore[assignment]
-        position, first_line, lines = 0, 1, []
+        compressed = _is_gzip(raw)
+        stream: IO[bytes] = gzip.GzipFile(fileobj=raw) if compressed else raw  # type: ignore[assignment]
+        plain_path = None if compressed else str(path)
+        progress, offset, first_line = 0, 0, 1
+        lines: list[bytes] = []
+        offsets: list[int] = []
         for line in stream:
             lines.append(line)
+            offsets.append(offset)
+            offset += len(line)
             if len(lines) >= batch_size:
                 now = raw.tell()
-                yield first_line, lines, now - position
-                position, first_line, lines = now, first_line + len(lines), []
+                yield RawBatch(first_line, lines, offsets, now - progress, plain_path)
+                progress, first_line, lines, offsets = now, first_line + len(lines), [], []
         if lines:
-            yield first_line, lines, raw.tell() - position
+            yield RawBatch(first_line, lines, offsets, raw.tell() - progress, plain_path)
 
 
 def _is_gzip(raw: IO[bytes]) -> bool:
