@@ -8,6 +8,7 @@ processor (the same conversion SQLAlchemy would apply), which makes bulk imports
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -36,14 +37,22 @@ class DriverRows:
 def driver_rows(dialect: sa.Dialect, table: sa.TableClause, rows: Sequence[Mapping[str, Any]]) -> DriverRows:
     """Convert rows as SQLAlchemy would before a write; callers may do it before taking the write lock."""
     names = list(rows[0]) if rows else []
-    converters = [(name, bind_processor(table.c[name].type, dialect)) for name in names]
-    params = [
-        tuple(
-            row[name] if convert is None or row[name] is None else convert(row[name])
-            for name, convert in converters
-        )
-        for row in rows
+    if not names:
+        return DriverRows(names, [])
+    take = operator.itemgetter(*names)
+    converters = [
+        (index, convert)
+        for index, name in enumerate(names)
+        if (convert := bind_processor(table.c[name].type, dialect)) is not None
     ]
+    params: list[tuple[Any, ...]] = []
+    for row in rows:
+        values = take(row)
+        converted = list(values) if len(names) > 1 else [values]
+        for index, convert in converters:
+            if converted[index] is not None:
+                converted[index] = convert(converted[index])
+        params.append(tuple(converted))
     return DriverRows(names, params)
 
 

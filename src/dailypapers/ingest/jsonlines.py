@@ -355,7 +355,10 @@ def snapshot_record(raw: dict[str, Any]) -> PaperRecord:
     }
     parsed = raw.get("authors_parsed")
     if parsed:
-        authors = [f"{first} {last} {' '.join(rest)}" for last, first, *rest in parsed]
+        authors = [
+            f"{first} {last} {' '.join(rest)}" if any(rest) else f"{first} {last}"
+            for last, first, *rest in parsed
+        ]
     else:
         authors = split_author_list(raw.get("authors") or "")
     return PaperRecord.build(

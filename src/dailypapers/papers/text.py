@@ -12,9 +12,7 @@ from functools import lru_cache
 from pylatexenc.latex2text import LatexNodes2Text
 
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n|\n[ \t]+(?=\S)")
-_CODE_URL = re.compile(
-    r"https?://(?:www\.)?(?:github\.com|gitlab\.com)/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", re.IGNORECASE
-)
+_REPOSITORY_PATH = re.compile(r"([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+)")
 _ASCII_SPACES = re.compile(r"[ \t\n\r\f\v]+")
 _ODD_SPACE = re.compile(r"[\t\n\r\f\v]")
 _AUTHOR_SEPARATOR = re.compile(r",\s*(?:and\s+)?|\s+and\s+")
@@ -72,14 +70,28 @@ def split_author_list(authors: str) -> list[str]:
 
 
 def find_code_links(*texts: str | None) -> list[str]:
-    """GitHub and GitLab repository URLs mentioned in the texts, in order, without duplicates."""
+    """GitHub and GitLab repositories mentioned in the texts (``https://github.com/owner/repo``),
+    in order of appearance, without duplicates."""
     found: dict[str, None] = {}
     for text in texts:
-        if text and ("git" in text or "Git" in text):
-            for match in _CODE_URL.finditer(text):
-                url = match.group(0).rstrip(".")
-                url = url[:-4] if url.lower().endswith(".git") else url
-                found.setdefault(url, None)
+        # Cheap substring tests first, then plain searches: a regular expression over every
+        # abstract costs more than the rest of the import's text handling together.
+        if not text or not ("ithub." in text or "itlab." in text or "ITHUB." in text or "ITLAB." in text):
+            continue
+        lowered = text.lower()
+        mentions = []
+        for domain in ("github.com/", "gitlab.com/"):
+            position = lowered.find(domain)
+            while position >= 0:
+                path = _REPOSITORY_PATH.match(text, position + len(domain))
+                if path is not None:
+                    repo = path.group(2).rstrip(".")
+                    repo = repo[:-4] if repo.lower().endswith(".git") else repo
+                    if repo:
+                        mentions.append((position, f"https://{domain}{path.group(1)}/{repo}"))
+                position = lowered.find(domain, position + 1)
+        for _position, url in sorted(mentions):
+            found.setdefault(url, None)
     return list(found)
 
 
