@@ -7,6 +7,7 @@ PostgreSQL too, each time in a fresh, migrated database.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import uuid
 from collections.abc import Iterator
@@ -14,10 +15,16 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from fastapi.testclient import TestClient
 
 from dailypapers.db.engine import create_db_engine
 from dailypapers.db.migrate import upgrade_database
+from dailypapers.db.write import write_session
+from dailypapers.papers.records import PaperRecord
+from dailypapers.papers.rules import ListingRules
+from dailypapers.papers.service import store_papers
 from dailypapers.settings import Settings
+from dailypapers.web.app import create_app
 
 POSTGRES_URL = os.environ.get(
     "DAILYPAPERS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -95,3 +102,49 @@ def engine(db_settings: Settings) -> Iterator[sa.Engine]:
 def sqlite_engine(settings: Settings) -> Iterator[sa.Engine]:
     """For tests of SQLite-only behaviour, and of code whose dialect does not matter."""
     yield from migrated_engine(settings)
+
+
+# A site over a small catalog: three listed days a week apart, built once per test module.
+LISTED_DAYS = [dt.date(2025, 8, 4), dt.date(2025, 8, 11), dt.date(2025, 8, 12)]
+
+
+def listed_paper(arxiv_id: str, day: dt.date, **changes: object) -> PaperRecord:
+    fields: dict[str, object] = {
+        "id": arxiv_id,
+        "title": f"Paper {arxiv_id} on $\\alpha$-divergences",
+        "authors": ["Ada Lovelace", "Alan Turing", "Grace Hopper", "Edsger Dijkstra", "Barbara Liskov"],
+        "abstract": "We study things.\n\nA second paragraph. Code: https://github.com/org/repo",
+        "categories": ["cs.LG", "stat.ML"],
+        "versions": {1: dt.datetime(2025, 8, 1, 17, 59, 33), 2: dt.datetime(2025, 8, 3, 9, 0)},
+        "doi": "10.1000/xyz",
+        "listed_on": day,
+    }
+    fields.update(changes)
+    return PaperRecord.build(**fields)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def site_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    settings = Settings(data_dir=tmp_path_factory.mktemp("site") / "data")
+    engine = create_db_engine(settings)
+    upgrade_database(engine)
+    records = [
+        listed_paper(f"2508.{n:05d}", day)
+        for n, day in enumerate(LISTED_DAYS * 2 + [LISTED_DAYS[2]], start=1)
+    ]
+    records.append(listed_paper("hep-th/9901001", LISTED_DAYS[0], title="Old <b>style</b> id"))
+    with write_session(engine) as session:
+        store_papers(session, records, rules=ListingRules())
+    engine.dispose()
+    return settings
+
+
+@pytest.fixture(scope="module")
+def site(site_settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(site_settings)) as client:
+        yield client
+
+
+@pytest.fixture
+def empty_site(tmp_path: Path) -> TestClient:
+    return TestClient(create_app(Settings(data_dir=tmp_path / "empty")))

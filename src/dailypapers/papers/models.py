@@ -81,6 +81,14 @@ class ListingEntry(Base):
     source: Mapped[str] = mapped_column(sa.String(16))
     submitted_at: Mapped[dt.datetime] = mapped_column(sa.DateTime)
 
+    @property
+    def listed_at(self) -> dt.datetime:
+        """When the paper went on the list: the submission time, or the start of the day for
+        entries the catalog made itself (an import's own time says nothing to readers)."""
+        if self.source == "user":
+            return self.submitted_at
+        return dt.datetime.combine(self.day, dt.time())
+
 
 # The tables themselves, typed for Core statements (bulk writes bypass the ORM).
 PAPERS = cast(sa.Table, Paper.__table__)

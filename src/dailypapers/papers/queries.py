@@ -15,6 +15,42 @@ _FINGERPRINTS = sa.select(PAPERS.c.id, PAPERS.c.content_hash).where(
 )
 
 
+def listing_entries(
+    session: Session,
+    first: dt.date,
+    last: dt.date,
+    *,
+    offset: int = 0,
+    limit: int = 50,
+    newest_first: bool = True,
+) -> list[tuple[ListingEntry, Paper]]:
+    """The entries of the lists from ``first`` to ``last`` (inclusive) with their papers.
+
+    Ranked by day (newest first unless told otherwise), then by upvotes, then by listing time.
+    Bounded by the unique (day, paper_id) index: the work grows with the period, not the catalog.
+    """
+    day_order = ListingEntry.day.desc() if newest_first else ListingEntry.day.asc()
+    rows = session.execute(
+        sa.select(ListingEntry, Paper)
+        .join(Paper, Paper.id == ListingEntry.paper_id)
+        .where(ListingEntry.day.between(first, last), Paper.deleted.is_(False))
+        .order_by(day_order, ListingEntry.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    return [(entry, paper) for entry, paper in rows]
+
+
+def previous_listing_day(session: Session, day: dt.date) -> dt.date | None:
+    """The closest earlier day with papers on its list, or ``None``."""
+    return session.scalar(sa.select(sa.func.max(ListingEntry.day)).where(ListingEntry.day < day))
+
+
+def next_listing_day(session: Session, day: dt.date) -> dt.date | None:
+    """The closest later day with papers on its list, or ``None``."""
+    return session.scalar(sa.select(sa.func.min(ListingEntry.day)).where(ListingEntry.day > day))
+
+
 def newest_listing_day(session: Session) -> dt.date | None:
     """The most recent day with at least one paper on its list, or ``None`` for an empty catalog."""
     return session.scalar(sa.select(sa.func.max(ListingEntry.day)))
@@ -36,6 +72,13 @@ def papers_listed_on(session: Session, day: dt.date, *, limit: int = 500) -> lis
 def paper_by_id(session: Session, paper_id: str) -> Paper | None:
     """The paper with this canonical arXiv id (no version), or ``None``."""
     return session.get(Paper, paper_id)
+
+
+def first_listing_entry_of(session: Session, paper_id: str) -> ListingEntry | None:
+    """The entry that first put the paper on a daily list, or ``None`` if it never was."""
+    return session.scalars(
+        sa.select(ListingEntry).where(ListingEntry.paper_id == paper_id).order_by(ListingEntry.day).limit(1)
+    ).first()
 
 
 def listing_days_of(session: Session, paper_id: str) -> list[dt.date]:

@@ -1,59 +1,55 @@
 """The web application: ``create_app(settings)`` builds it, ``dailypapers serve`` runs it.
 
-For now it serves the newest daily list and each paper's page; the site issue grows it into the
-full Daily Papers site and API.
+Pages (``web/pages.py``) and the JSON API (``api/``) are routers over the same engine; both call
+the domain's queries and never build SQL themselves.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
-from fastapi import FastAPI, HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException
 
+from dailypapers.api.errors import install_error_handlers
+from dailypapers.api.papers import papers_router
 from dailypapers.db.engine import create_db_engine
 from dailypapers.db.migrate import upgrade_database
-from dailypapers.db.write import read_session
-from dailypapers.papers import queries
 from dailypapers.papers.text import plain_text
 from dailypapers.settings import Settings
+from dailypapers.web.pages import PageNotFound, pages_router
 
-TEMPLATES_DIR = Path(__file__).parent / "templates"
+WEB_DIR = Path(__file__).parent
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     engine = create_db_engine(settings)
     upgrade_database(engine)
-    templates = Jinja2Templates(directory=TEMPLATES_DIR)
+    templates = Jinja2Templates(directory=WEB_DIR / "templates")
     templates.env.filters["plain"] = plain_text
-    app = FastAPI(title=settings.site_name)
+    templates.env.globals["site_name"] = settings.site_name
 
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def home(request: Request) -> HTMLResponse:
-        with read_session(engine) as session:
-            day = queries.newest_listing_day(session)
-            papers = queries.papers_listed_on(session, day) if day else []
+    app = FastAPI(title=settings.site_name, description="Daily arXiv papers, ranked by the community.")
+    install_error_handlers(app)
+    app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
+    app.include_router(papers_router(engine))  # first: /papers/{id}.md before the paper pages
+    app.include_router(pages_router(engine, templates))
+
+    @app.exception_handler(PageNotFound)
+    async def page_not_found(request: Request, error: PageNotFound) -> HTMLResponse:
+        return templates.TemplateResponse(request, "not_found.html", {"message": str(error)}, status_code=404)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, error: HTTPException) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"error": str(error.detail)}, status_code=error.status_code)
+        message = "This page does not exist." if error.status_code == 404 else str(error.detail)
         return templates.TemplateResponse(
-            request, "day.html", {"site_name": settings.site_name, "day": day, "papers": papers}
+            request, "not_found.html", {"message": message}, status_code=error.status_code
         )
-
-    @app.get("/papers/date/{day}", response_class=HTMLResponse, include_in_schema=False)
-    def day_list(request: Request, day: str) -> HTMLResponse:
-        try:
-            parsed = dt.date.fromisoformat(day)
-        except ValueError:
-            raise HTTPException(404, f"not a date: {day}") from None
-        with read_session(engine) as session:
-            papers = queries.papers_listed_on(session, parsed)
-        return templates.TemplateResponse(
-            request, "day.html", {"site_name": settings.site_name, "day": parsed, "papers": papers}
-        )
-
-    @app.get("/papers", include_in_schema=False)
-    def papers_index() -> RedirectResponse:
-        return RedirectResponse("/", status_code=307)
 
     return app

@@ -1,0 +1,110 @@
+"""The papers API: ``/api/daily_papers``, ``/api/papers/{id}``, BibTeX and Markdown.
+
+Compatible with the ``huggingface_hub`` client pointed at this server
+(``HfApi(endpoint="http://host:port").list_daily_papers(...)``, ``.paper_info(id)``, ``.read_paper(id)``).
+Every answer is bounded: pages hold at most ``MAX_LIMIT`` items and reach at most ``MAX_OFFSET``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Query
+from fastapi.responses import PlainTextResponse
+
+from dailypapers.api.errors import ApiError
+from dailypapers.api.shapes import daily_item, paper_object
+from dailypapers.db.write import read_session
+from dailypapers.papers import queries
+from dailypapers.papers.citation import bibtex, paper_markdown
+from dailypapers.papers.ids import InvalidArxivId, parse_arxiv_id
+from dailypapers.papers.models import Paper
+from dailypapers.papers.periods import InvalidPeriod, Period, parse_period, period_of
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 100
+MAX_OFFSET = 10_000
+
+
+def papers_router(engine: sa.Engine) -> APIRouter:
+    router = APIRouter(tags=["papers"])
+
+    @router.get("/api/daily_papers", summary="The daily lists of a day, week or month")
+    def daily_papers(
+        date: Annotated[str | None, Query(description="a day, YYYY-MM-DD")] = None,
+        week: Annotated[str | None, Query(description="an ISO week, YYYY-Www")] = None,
+        month: Annotated[str | None, Query(description="a month, YYYY-MM")] = None,
+        submitter: Annotated[
+            str | None, Query(max_length=100, description="username of the submitter")
+        ] = None,
+        sort: Annotated[Literal["publishedAt", "trending"], Query()] = "publishedAt",
+        p: Annotated[int, Query(ge=0, description="page number, from 0")] = 0,
+        limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    ) -> list[dict[str, Any]]:
+        """Without a period: the newest day that has papers. Ranked by upvotes, then listing time."""
+        if p * limit > MAX_OFFSET:
+            raise ApiError(400, f"pages end at item {MAX_OFFSET}; narrow the period instead")
+        with read_session(engine) as session:
+            period = _requested_period(date, week, month) or _newest_day(session)
+            if period is None or (submitter is not None and submitter != "dailypapers"):
+                return []  # nobody but the catalog has submitted papers yet
+            rows = queries.listing_entries(session, period.first, period.last, offset=p * limit, limit=limit)
+            return [daily_item(entry, paper) for entry, paper in rows]
+
+    @router.get(
+        "/api/papers/{arxiv_id:path}/bibtex", response_class=PlainTextResponse, summary="BibTeX entry"
+    )
+    def paper_bibtex(arxiv_id: str) -> PlainTextResponse:
+        with read_session(engine) as session:
+            paper = _paper_or_404(session, arxiv_id)
+            return PlainTextResponse(bibtex(paper), media_type="application/x-bibtex; charset=utf-8")
+
+    @router.get("/api/papers/{arxiv_id:path}", summary="One paper")
+    def paper_info(arxiv_id: str) -> dict[str, Any]:
+        with read_session(engine) as session:
+            paper = _paper_or_404(session, arxiv_id)
+            entry = queries.first_listing_entry_of(session, paper.id)
+            return paper_object(paper, entry)
+
+    @router.get(
+        "/papers/{arxiv_id:path}.md", response_class=PlainTextResponse, summary="Paper page as Markdown"
+    )
+    def paper_as_markdown(arxiv_id: str) -> PlainTextResponse:
+        with read_session(engine) as session:
+            paper = _paper_or_404(session, arxiv_id)
+            text = paper_markdown(paper, queries.listing_days_of(session, paper.id))
+        return PlainTextResponse(text, media_type="text/markdown; charset=utf-8")
+
+    return router
+
+
+def _requested_period(date: str | None, week: str | None, month: str | None) -> Period | None:
+    given = [
+        (kind, text) for kind, text in (("date", date), ("week", week), ("month", month)) if text is not None
+    ]
+    if len(given) > 1:
+        raise ApiError(400, "give at most one of date, week and month")
+    if not given:
+        return None
+    kind, text = given[0]
+    try:
+        return parse_period(kind, text)  # type: ignore[arg-type]
+    except InvalidPeriod as error:
+        raise ApiError(400, str(error)) from None
+
+
+def _newest_day(session: Any) -> Period | None:
+    day = queries.newest_listing_day(session)
+    return period_of("date", day) if day else None
+
+
+def _paper_or_404(session: Any, arxiv_id: str) -> Paper:
+    try:
+        parsed = parse_arxiv_id(arxiv_id)
+    except InvalidArxivId as error:
+        raise ApiError(404, str(error)) from None
+    paper = queries.paper_by_id(session, parsed.id)
+    if paper is None or paper.deleted:
+        raise ApiError(404, f"no paper {parsed.id} in this catalog")
+    return paper

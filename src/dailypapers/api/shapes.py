@@ -1,0 +1,94 @@
+"""The JSON the ``huggingface_hub`` paper functions read (``HfApi.list_daily_papers``, ``paper_info``).
+
+Field names and nesting follow the Hub's answers; our own fields sit beside theirs. The client reads
+``title``, ``githubRepo`` and friends only from the top level of a daily item, so they are repeated
+there; its date parser needs ``...000Z`` timestamps.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from dailypapers.papers.models import ListingEntry, Paper
+from dailypapers.papers.text import plain_text
+
+#: Who put automatic entries on the lists: the catalog itself.
+CATALOG_USER = {
+    "_id": "dailypapers",
+    "user": "dailypapers",
+    "fullname": "Daily Papers",
+    "avatarUrl": "",
+    "isPro": False,
+    "type": "user",
+}
+
+
+def timestamp(value: dt.datetime | None) -> str | None:
+    """``2025-08-11T17:59:33.000Z``: UTC with milliseconds and a Z, as the Hub writes them."""
+    if value is None:
+        return None
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.UTC).replace(tzinfo=None)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def _authors(paper: Paper) -> list[dict[str, Any]]:
+    return [
+        {"_id": f"{paper.id}-{index}", "name": plain_text(name), "hidden": False}
+        for index, name in enumerate(paper.authors)
+    ]
+
+
+def _extras(paper: Paper) -> dict[str, Any]:
+    """The Hub's optional fields we can fill, and ours (arXiv links, categories, versions)."""
+    return {
+        "githubRepo": paper.code_urls[0] if paper.code_urls else None,
+        "githubStars": None,
+        "projectPage": None,
+        "ai_summary": None,
+        "ai_keywords": [],
+        "categories": paper.categories,
+        "primaryCategory": paper.primary_category,
+        "arxivUrl": paper.abs_url,
+        "pdfUrl": paper.pdf_url,
+        "version": paper.version,
+        "updatedAt": timestamp(paper.updated_at),
+        "comment": paper.comments,
+        "doi": paper.doi,
+        "codeUrls": paper.code_urls,
+    }
+
+
+def paper_object(paper: Paper, entry: ListingEntry | None, *, upvotes: int = 0) -> dict[str, Any]:
+    """The flat paper object of ``GET /api/papers/{id}``."""
+    return {
+        "id": paper.id,
+        "authors": _authors(paper),
+        "publishedAt": timestamp(paper.submitted_at),
+        "submittedOnDailyAt": timestamp(entry.listed_at) if entry else None,
+        "submittedOnDailyBy": CATALOG_USER if entry else None,
+        "title": plain_text(paper.title),
+        "summary": plain_text(paper.abstract),
+        "upvotes": upvotes,
+        "discussionId": paper.id,
+        **_extras(paper),
+    }
+
+
+def daily_item(entry: ListingEntry, paper: Paper, *, upvotes: int = 0, comments: int = 0) -> dict[str, Any]:
+    """One item of ``GET /api/daily_papers``: the paper, wrapped with when and by whom it was listed."""
+    return {
+        "paper": paper_object(paper, entry, upvotes=upvotes),
+        "publishedAt": timestamp(entry.listed_at),
+        "title": plain_text(paper.title),
+        "summary": plain_text(paper.abstract),
+        "thumbnail": "",
+        "numComments": comments,
+        # Repeated beside "paper": the client reads paper.upvotes with `or`, so 0 there reads as None.
+        "upvotes": upvotes,
+        "submittedBy": CATALOG_USER,
+        "isAuthorParticipating": False,
+        "listedOn": entry.day.isoformat(),
+        **_extras(paper),
+    }

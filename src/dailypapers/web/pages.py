@@ -1,0 +1,97 @@
+"""The pages people read: the daily lists by day, week and month, and each paper's page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from dailypapers.db.write import read_session
+from dailypapers.papers import queries
+from dailypapers.papers.citation import bibtex
+from dailypapers.papers.ids import InvalidArxivId, parse_arxiv_id
+from dailypapers.papers.periods import InvalidPeriod, Period, PeriodKind, parse_period, period_of
+
+PERIOD_NAMES: tuple[tuple[PeriodKind, str], ...] = (("date", "Day"), ("week", "Week"), ("month", "Month"))
+#: Entries shown on one page of a period; a month of a busy field holds thousands.
+PAGE_SIZE = 100
+
+
+class PageNotFound(Exception):
+    """Answered with the site's 404 page; the message tells the reader what was not found."""
+
+
+def pages_router(engine: sa.Engine, templates: Jinja2Templates) -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+
+    def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+        return templates.TemplateResponse(request, template, context, status_code=status_code)
+
+    def period_page(request: Request, period: Period | None, page: int) -> HTMLResponse:
+        with read_session(engine) as session:
+            if period is None:
+                return render(request, "list.html", period=None, entries=[], newer=None, older=None)
+            entries = queries.listing_entries(
+                session, period.first, period.last, offset=page * PAGE_SIZE, limit=PAGE_SIZE + 1
+            )
+            older_day = queries.previous_listing_day(session, period.first)
+            newer_day = queries.next_listing_day(session, period.last)
+        return render(
+            request,
+            "list.html",
+            period=period,
+            entries=entries[:PAGE_SIZE],
+            page=page,
+            more=len(entries) > PAGE_SIZE,
+            older=period.containing(older_day) if older_day else None,
+            newer=period.containing(newer_day) if newer_day else None,
+            switches=[
+                (name, period_of(kind, period.first).path, kind == period.kind) for kind, name in PERIOD_NAMES
+            ],
+        )
+
+    @router.get("/", response_class=HTMLResponse)
+    def home(request: Request) -> HTMLResponse:
+        with read_session(engine) as session:
+            day = queries.newest_listing_day(session)
+        return period_page(request, period_of("date", day) if day else None, 0)
+
+    @router.get("/papers", response_model=None)
+    def papers_index(request: Request, date: str | None = None) -> Response:
+        """The newest day; with ``?date=`` (the date picker), that day's page."""
+        if date:
+            try:
+                return RedirectResponse(parse_period("date", date).path, status_code=303)
+            except InvalidPeriod as error:
+                raise PageNotFound(str(error)) from None
+        return home(request)
+
+    @router.get("/papers/{kind}/{label}", response_class=HTMLResponse)
+    def period_list(request: Request, kind: str, label: str, page: int = 0) -> HTMLResponse:
+        if kind not in ("date", "week", "month"):
+            return paper_show(request, f"{kind}/{label}")  # an old-style id: /papers/hep-th/9901001
+        if not 0 <= page <= 100:
+            raise PageNotFound("Lists are shown up to their 100th page.")
+        try:
+            period = parse_period(kind, label)  # type: ignore[arg-type]
+        except InvalidPeriod as error:
+            raise PageNotFound(str(error)) from None
+        return period_page(request, period, page)
+
+    @router.get("/papers/{arxiv_id:path}", response_class=HTMLResponse)
+    def paper_show(request: Request, arxiv_id: str) -> HTMLResponse:
+        try:
+            parsed = parse_arxiv_id(arxiv_id)
+        except InvalidArxivId as error:
+            raise PageNotFound(str(error)) from None
+        with read_session(engine) as session:
+            paper = queries.paper_by_id(session, parsed.id)
+            if paper is None or paper.deleted:
+                raise PageNotFound(f"There is no paper {parsed.id} in this catalog.")
+            days = queries.listing_days_of(session, paper.id)
+        return render(request, "paper.html", paper=paper, days=days, bibtex=bibtex(paper))
+
+    return router
