@@ -20,6 +20,7 @@ from dailypapers.db.engine import create_db_engine
 from dailypapers.db.migrate import upgrade_database
 from dailypapers.papers.text import plain_text
 from dailypapers.settings import Settings
+from dailypapers.web.feeds import feeds_router
 from dailypapers.web.pages import PageNotFound, pages_router
 
 WEB_DIR = Path(__file__).parent
@@ -36,7 +37,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title=settings.site_name, description="Daily arXiv papers, ranked by the community.")
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
-    app.include_router(papers_router(engine))  # first: /papers/{id}.md before the paper pages
+    # Before the pages: /papers/{id}.md and /papers/feed.rss would otherwise read as paper ids.
+    app.include_router(papers_router(engine))
+    app.include_router(feeds_router(engine, settings.site_name))
     app.include_router(pages_router(engine, templates))
 
     @app.exception_handler(PageNotFound)

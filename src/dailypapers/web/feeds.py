@@ -1,0 +1,104 @@
+"""RSS 2.0 and Atom feeds of a day's list, with validators so that feed readers poll cheaply."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from email.utils import format_datetime, parsedate_to_datetime
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from feedgen.feed import FeedGenerator
+
+from dailypapers.db.write import read_session
+from dailypapers.papers import queries
+from dailypapers.papers.models import ListingEntry, Paper
+from dailypapers.papers.periods import InvalidPeriod, parse_period
+from dailypapers.papers.text import plain_text
+from dailypapers.web.pages import PageNotFound
+
+FEED_SIZE = 200
+MEDIA_TYPES = {"rss": "application/rss+xml; charset=utf-8", "atom": "application/atom+xml; charset=utf-8"}
+
+
+def feeds_router(engine: sa.Engine, site_name: str) -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+
+    @router.get("/papers/feed.{kind}")
+    def feed(request: Request, kind: str, date: str | None = None) -> Response:
+        """The newest day's list, or the list of ``?date=YYYY-MM-DD``."""
+        if kind not in MEDIA_TYPES:
+            raise PageNotFound("Feeds are feed.rss and feed.atom.")
+        with read_session(engine) as session:
+            day = _day(date) if date else queries.newest_listing_day(session)
+            entries = queries.listing_entries(session, day, day, limit=FEED_SIZE) if day else []
+        etag, modified = _validators(kind, entries)
+        headers = {"ETag": etag, "Cache-Control": "public, max-age=300"}
+        if modified:
+            headers["Last-Modified"] = format_datetime(modified, usegmt=True)
+        if _not_modified(request, etag, modified):
+            return Response(status_code=304, headers=headers)
+        body = _render(kind, entries, day, str(request.base_url).rstrip("/"), site_name)
+        return Response(body, media_type=MEDIA_TYPES[kind], headers=headers)
+
+    return router
+
+
+def _day(text: str) -> dt.date:
+    try:
+        return parse_period("date", text).first
+    except InvalidPeriod as error:
+        raise PageNotFound(str(error)) from None
+
+
+def _validators(kind: str, entries: list[tuple[ListingEntry, Paper]]) -> tuple[str, dt.datetime | None]:
+    digest = hashlib.blake2b(kind.encode(), digest_size=12)
+    modified: dt.datetime | None = None
+    for entry, paper in entries:
+        digest.update(f"{entry.id}:{paper.content_hash};".encode())
+        changed = max(entry.submitted_at, paper.ingested_at).replace(tzinfo=dt.UTC, microsecond=0)
+        modified = changed if modified is None else max(modified, changed)
+    return f'"{digest.hexdigest()}"', modified
+
+
+def _not_modified(request: Request, etag: str, modified: dt.datetime | None) -> bool:
+    if_none_match = request.headers.get("if-none-match")
+    if if_none_match is not None:
+        return etag in {tag.strip() for tag in if_none_match.split(",")} or if_none_match.strip() == "*"
+    since = request.headers.get("if-modified-since")
+    if since and modified:
+        try:
+            return modified <= parsedate_to_datetime(since)
+        except (TypeError, ValueError):
+            return False
+    return False
+
+
+def _render(
+    kind: str, entries: list[tuple[ListingEntry, Paper]], day: dt.date | None, base: str, name: str
+) -> bytes:
+    feed = FeedGenerator()
+    title = f"{name}: {day:%-d %B %Y}" if day else name
+    feed.id(f"{base}/papers/date/{day}" if day else f"{base}/")
+    feed.title(title)
+    feed.link(href=f"{base}/papers/date/{day}" if day else f"{base}/", rel="alternate")
+    feed.link(href=f"{base}/papers/feed.{kind}", rel="self")
+    feed.description(f"The papers on {title}")
+    feed.language("en")
+    for entry, paper in reversed(entries):  # feedgen prepends: add the last first
+        item = feed.add_entry()
+        url = f"{base}/papers/{paper.id}"
+        item.id(url)
+        item.guid(url, permalink=True)
+        item.title(plain_text(paper.title))
+        item.link(href=url)
+        item.description(plain_text(paper.abstract))
+        for author in paper.authors[:20]:
+            item.author(name=plain_text(author))
+        for category in paper.categories:
+            item.category(term=category)
+        item.published(entry.listed_at.replace(tzinfo=dt.UTC))
+        item.updated(max(entry.submitted_at, paper.ingested_at).replace(tzinfo=dt.UTC))
+    rendered: bytes = feed.rss_str(pretty=True) if kind == "rss" else feed.atom_str(pretty=True)
+    return rendered
