@@ -27,6 +27,7 @@ lint: install
 
 test: lint
 	@bash scripts/ensure-postgres.sh
+	@bash scripts/ensure-chromium.sh
 	$(BIN)/pytest -n 2
 
 test-fast: install

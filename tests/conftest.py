@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import socket
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+import uvicorn
 from fastapi.testclient import TestClient
 
 from dailypapers.db.engine import create_db_engine
@@ -148,3 +152,28 @@ def site(site_settings: Settings) -> Iterator[TestClient]:
 @pytest.fixture
 def empty_site(tmp_path: Path) -> TestClient:
     return TestClient(create_app(Settings(data_dir=tmp_path / "empty")))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def live_server(site_settings: Settings) -> Iterator[str]:
+    """The app served by uvicorn on a free port of 127.0.0.1, stopped after the module."""
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(site_settings), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the server did not start")
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
