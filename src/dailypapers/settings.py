@@ -25,6 +25,14 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL of the database; default: SQLite file `dailypapers.db` in the data dir.",
     )
     site_name: str = Field("Daily Papers", description="Name shown in the page header and feeds.")
+    secret_key: str | None = Field(
+        None,
+        description="Signs forms and links; default: generated once into `secret_key` in the data dir. "
+        "Set it when several servers share a database.",
+    )
+    subscribe_rate_limit: int = Field(
+        5, ge=1, description="Subscriptions one client may send per 10 minutes."
+    )
 
     arxiv_api_url: str = Field(
         "https://export.arxiv.org/api/query", description="arXiv API endpoint used by `ingest ids`."

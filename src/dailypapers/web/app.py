@@ -22,6 +22,9 @@ from dailypapers.papers.text import plain_text
 from dailypapers.settings import Settings
 from dailypapers.web.feeds import feeds_router
 from dailypapers.web.pages import PageNotFound, pages_router
+from dailypapers.web.rendering import Renderer
+from dailypapers.web.security import Csrf, CsrfRejected, RateLimited, RateLimiter, site_secret
+from dailypapers.web.subscribe import subscribe_router
 
 WEB_DIR = Path(__file__).parent
 
@@ -40,19 +43,34 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Before the pages: /papers/{id}.md and /papers/feed.rss would otherwise read as paper ids.
     app.include_router(papers_router(engine))
     app.include_router(feeds_router(engine, settings.site_name))
-    app.include_router(pages_router(engine, templates))
+    renderer = Renderer(templates, Csrf(site_secret(settings)))
+    app.include_router(pages_router(engine, renderer))
+    app.include_router(subscribe_router(engine, renderer, RateLimiter(settings.subscribe_rate_limit, 600)))
+
+    @app.exception_handler(CsrfRejected)
+    async def csrf_rejected(request: Request, error: CsrfRejected) -> HTMLResponse:
+        return error_page(request, 403, "Form expired", str(error))
+
+    @app.exception_handler(RateLimited)
+    async def rate_limited(request: Request, error: RateLimited) -> HTMLResponse:
+        response = error_page(request, 429, "Slow down", str(error))
+        response.headers["Retry-After"] = str(error.retry_after)
+        return response
+
+    def error_page(request: Request, status: int, heading: str, message: str) -> HTMLResponse:
+        context = {"heading": heading, "message": message}
+        return templates.TemplateResponse(request, "error.html", context, status_code=status)
 
     @app.exception_handler(PageNotFound)
     async def page_not_found(request: Request, error: PageNotFound) -> HTMLResponse:
-        return templates.TemplateResponse(request, "not_found.html", {"message": str(error)}, status_code=404)
+        return error_page(request, 404, "Not found", str(error))
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> Response:
         if request.url.path.startswith("/api/"):
             return JSONResponse({"error": str(error.detail)}, status_code=error.status_code)
-        message = "This page does not exist." if error.status_code == 404 else str(error.detail)
-        return templates.TemplateResponse(
-            request, "not_found.html", {"message": message}, status_code=error.status_code
-        )
+        if error.status_code == 404:
+            return error_page(request, 404, "Not found", "This page does not exist.")
+        return error_page(request, error.status_code, "Something went wrong", str(error.detail))
 
     return app

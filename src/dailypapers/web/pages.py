@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 
 from dailypapers.db.write import read_session
 from dailypapers.papers import queries
 from dailypapers.papers.citation import bibtex
 from dailypapers.papers.ids import InvalidArxivId, parse_arxiv_id
 from dailypapers.papers.periods import InvalidPeriod, Period, PeriodKind, parse_period, period_of
+from dailypapers.web.rendering import Renderer
 
 PERIOD_NAMES: tuple[tuple[PeriodKind, str], ...] = (("date", "Day"), ("week", "Week"), ("month", "Month"))
 #: Entries shown on one page of a period; a month of a busy field holds thousands.
@@ -24,11 +22,9 @@ class PageNotFound(Exception):
     """Answered with the site's 404 page; the message tells the reader what was not found."""
 
 
-def pages_router(engine: sa.Engine, templates: Jinja2Templates) -> APIRouter:
+def pages_router(engine: sa.Engine, renderer: Renderer) -> APIRouter:
     router = APIRouter(include_in_schema=False)
-
-    def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-        return templates.TemplateResponse(request, template, context, status_code=status_code)
+    render = renderer.page
 
     def period_page(request: Request, period: Period | None, page: int) -> HTMLResponse:
         with read_session(engine) as session:

@@ -1,0 +1,101 @@
+"""Protection of state-changing requests: CSRF tokens and rate limits.
+
+CSRF: each browser gets a random value in an HttpOnly, SameSite cookie; forms carry that value
+signed with the site's secret, and a POST is accepted only when the two agree. A page on another
+site can neither read the cookie nor forge the signature.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections import deque
+from pathlib import Path
+
+from fastapi import Request, Response
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from dailypapers.settings import Settings
+
+CSRF_COOKIE = "dailypapers_csrf"
+CSRF_FIELD = "csrf_token"
+
+
+class CsrfRejected(Exception):
+    """A state-changing request without a valid token; answered with 403."""
+
+
+class RateLimited(Exception):
+    """Too many requests from one client; answered with 429 and ``Retry-After``."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many requests; try again in {retry_after} s")
+        self.retry_after = retry_after
+
+
+def site_secret(settings: Settings) -> str:
+    """``DAILYPAPERS_SECRET_KEY``, or one generated once and kept in the data dir (mode 600)."""
+    if settings.secret_key:
+        return settings.secret_key
+    path = Path(settings.data_dir) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        candidate = path.with_suffix(f".{secrets.token_hex(4)}")
+        candidate.write_text(secrets.token_urlsafe(48))
+        candidate.chmod(0o600)
+        try:
+            candidate.rename(path) if not path.exists() else candidate.unlink()
+        except OSError:
+            candidate.unlink(missing_ok=True)
+    return path.read_text().strip()
+
+
+class Csrf:
+    def __init__(self, secret: str) -> None:
+        self._signer = URLSafeSerializer(secret, salt="csrf")
+
+    def token_for(self, request: Request, response_cookies: dict[str, str]) -> str:
+        """The token for the forms of this page; a new browser also gets its cookie (via the dict)."""
+        value = request.cookies.get(CSRF_COOKIE)
+        if not value:
+            value = secrets.token_urlsafe(24)
+            response_cookies[CSRF_COOKIE] = value
+        return str(self._signer.dumps(value))
+
+    def check(self, request: Request, token: str | None) -> None:
+        value = request.cookies.get(CSRF_COOKIE)
+        try:
+            if not value or not token or self._signer.loads(token) != value:
+                raise CsrfRejected("this form has expired or did not come from this site; reload the page")
+        except BadSignature:
+            raise CsrfRejected("this form did not come from this site; reload the page") from None
+
+
+def set_csrf_cookie(response: Response, value: str, secure: bool) -> None:
+    response.set_cookie(CSRF_COOKIE, value, httponly=True, samesite="lax", secure=secure, max_age=30 * 86400)
+
+
+class RateLimiter:
+    """At most ``limit`` actions per ``window`` seconds per key (client address and action).
+
+    Kept in this process's memory: with several web workers each enforces its own share.
+    """
+
+    def __init__(self, limit: int, window: float) -> None:
+        self.limit = limit
+        self.window = window
+        self._hits: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def hit(self, key: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            hits = self._hits.setdefault(key, deque())
+            while hits and hits[0] <= now - self.window:
+                hits.popleft()
+            if len(hits) >= self.limit:
+                raise RateLimited(int(hits[0] + self.window - now) + 1)
+            hits.append(now)
+            if len(self._hits) > 100_000:  # forget idle clients rather than grow without bound
+                self._hits = {k: v for k, v in self._hits.items() if v and v[-1] > now - self.window}

@@ -1,0 +1,98 @@
+"""The subscribe box on the home page: stores the address once, CSRF-protected and rate-limited."""
+
+import re
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+
+from dailypapers.db.engine import create_db_engine
+from dailypapers.settings import Settings
+from dailypapers.web.app import create_app
+
+
+@pytest.fixture
+def settings_with_limit(settings: Settings) -> Settings:
+    return settings.model_copy(update={"subscribe_rate_limit": 3})
+
+
+@pytest.fixture
+def browser(settings_with_limit: Settings) -> TestClient:
+    return TestClient(create_app(settings_with_limit))
+
+
+def form_token(client: TestClient) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/").text)
+    assert match is not None
+    return match.group(1)
+
+
+def stored_addresses(settings: Settings) -> list[tuple[str, str]]:
+    with create_db_engine(settings).connect() as connection:
+        return [tuple(row) for row in connection.execute(sa.text("select email, frequency from subscribers"))]
+
+
+def test_an_address_is_stored_once_and_the_answer_is_honest(
+    browser: TestClient, settings_with_limit: Settings
+) -> None:
+    token = form_token(browser)
+    first = browser.post(
+        "/digest/subscribe", data={"email": "Ada@Example.ORG", "frequency": "weekly", "csrf_token": token}
+    )
+    assert first.status_code == 200
+    assert "<strong>ada@example.org</strong> is on the list" in first.text
+    assert "Email delivery is not configured on this site yet" in first.text
+    again = browser.post("/digest/subscribe", data={"email": " ada@example.org ", "csrf_token": token})
+    assert "was already on the list; nothing changed" in again.text
+    assert stored_addresses(settings_with_limit) == [("ada@example.org", "weekly")]
+
+
+@pytest.mark.parametrize("email", ["not-an-address", "a@b", "<script>alert(1)</script>@x.org", ""])
+def test_a_bad_address_is_refused_and_nothing_is_stored(
+    browser: TestClient, settings_with_limit: Settings, email: str
+) -> None:
+    answer = browser.post("/digest/subscribe", data={"email": email, "csrf_token": form_token(browser)})
+    assert answer.status_code == 400
+    assert "That address does not work" in answer.text
+    assert "<script>alert(1)</script>" not in answer.text
+    assert stored_addresses(settings_with_limit) == []
+
+
+def test_a_post_without_the_sites_token_is_refused(
+    browser: TestClient, settings_with_limit: Settings
+) -> None:
+    form_token(browser)  # the browser has its cookie...
+    forged = browser.post("/digest/subscribe", data={"email": "eve@example.org", "csrf_token": "forged"})
+    assert forged.status_code == 403
+    missing = browser.post("/digest/subscribe", data={"email": "eve@example.org"})
+    assert missing.status_code == 403
+    other_browser = TestClient(browser.app)
+    stolen = other_browser.post(
+        "/digest/subscribe", data={"email": "eve@example.org", "csrf_token": form_token(browser)}
+    )
+    assert stolen.status_code == 403, "a token is only good with the cookie it was made for"
+    assert stored_addresses(settings_with_limit) == []
+
+
+def test_too_many_subscriptions_from_one_client_get_429(browser: TestClient) -> None:
+    token = form_token(browser)
+    for n in range(3):
+        assert (
+            browser.post(
+                "/digest/subscribe", data={"email": f"u{n}@example.org", "csrf_token": token}
+            ).status_code
+            == 200
+        )
+    limited = browser.post("/digest/subscribe", data={"email": "u4@example.org", "csrf_token": token})
+    assert limited.status_code == 429
+    assert 0 < int(limited.headers["Retry-After"]) <= 600
+
+
+def test_the_secret_is_generated_once_and_kept_private(settings: Settings) -> None:
+    create_app(settings)
+    secret = Path(settings.data_dir) / "secret_key"
+    assert secret.stat().st_mode & 0o777 == 0o600
+    first = secret.read_text()
+    create_app(settings)
+    assert secret.read_text() == first
