@@ -30,6 +30,9 @@ class Settings(BaseSettings):
         description="Signs forms and links; default: generated once into `secret_key` in the data dir. "
         "Set it when several servers share a database.",
     )
+    page_cache_seconds: float = Field(
+        10.0, ge=0, description="How long a rendered daily list or paper page is reused (0: never)."
+    )
     subscribe_rate_limit: int = Field(
         5, ge=1, description="Subscriptions one client may send per 10 minutes."
     )

@@ -1,8 +1,18 @@
 """The pages people read: daily lists by day, week and month, paper pages, and friendly 404s."""
 
+import datetime as dt
 import re
 
+import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
+
+from conftest import listed_paper
+from dailypapers.db.write import write_session
+from dailypapers.papers.rules import ListingRules
+from dailypapers.papers.service import store_papers
+from dailypapers.settings import Settings
+from dailypapers.web.app import create_app
 
 
 def titles(html: str) -> list[str]:
@@ -96,3 +106,16 @@ def test_an_empty_catalog_says_how_to_fill_it(empty_site: TestClient) -> None:
 
 def test_static_files_are_served(site: TestClient) -> None:
     assert "prefers-color-scheme: dark" in site.get("/static/style.css").text
+
+
+@pytest.mark.parametrize(("cache_seconds", "sees_the_new_day"), [(60, False), (0, True)])
+def test_pages_are_reused_for_the_cache_time_only(
+    settings: Settings, sqlite_engine: sa.Engine, cache_seconds: float, sees_the_new_day: bool
+) -> None:
+    site = TestClient(create_app(settings.model_copy(update={"page_cache_seconds": cache_seconds})))
+    with write_session(sqlite_engine) as session:
+        store_papers(session, [listed_paper("2508.00001", dt.date(2025, 8, 11))], rules=ListingRules())
+    assert "Monday, 11 August 2025" in site.get("/").text
+    with write_session(sqlite_engine) as session:
+        store_papers(session, [listed_paper("2508.00002", dt.date(2025, 8, 12))], rules=ListingRules())
+    assert ("Tuesday, 12 August 2025" in site.get("/").text) is sees_the_new_day

@@ -43,7 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Before the pages: /papers/{id}.md and /papers/feed.rss would otherwise read as paper ids.
     app.include_router(papers_router(engine))
     app.include_router(feeds_router(engine, settings.site_name))
-    renderer = Renderer(templates, Csrf(site_secret(settings)))
+    renderer = Renderer(templates, Csrf(site_secret(settings)), settings.page_cache_seconds)
     app.include_router(pages_router(engine, renderer))
     app.include_router(subscribe_router(engine, renderer, RateLimiter(settings.subscribe_rate_limit, 600)))
 
@@ -56,6 +56,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         response = error_page(request, 429, "Slow down", str(error))
         response.headers["Retry-After"] = str(error.retry_after)
         return response
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> Response:
+        """Liveness for load balancers, and the empty route the HTTP benchmark measures against."""
+        return Response("ok", media_type="text/plain")
 
     def error_page(request: Request, status: int, heading: str, message: str) -> HTMLResponse:
         context = {"heading": heading, "message": message}

@@ -11,7 +11,7 @@ from dailypapers.papers import queries
 from dailypapers.papers.citation import bibtex
 from dailypapers.papers.ids import InvalidArxivId, parse_arxiv_id
 from dailypapers.papers.periods import InvalidPeriod, Period, PeriodKind, parse_period, period_of
-from dailypapers.web.rendering import Renderer
+from dailypapers.web.rendering import PageParts, Renderer
 
 PERIOD_NAMES: tuple[tuple[PeriodKind, str], ...] = (("date", "Day"), ("week", "Week"), ("month", "Month"))
 #: Entries shown on one page of a period; a month of a busy field holds thousands.
@@ -24,36 +24,44 @@ class PageNotFound(Exception):
 
 def pages_router(engine: sa.Engine, renderer: Renderer) -> APIRouter:
     router = APIRouter(include_in_schema=False)
-    render = renderer.page
 
     def period_page(request: Request, period: Period | None, page: int) -> HTMLResponse:
+        return renderer.cached_page(request, ("list", period, page), lambda: period_parts(period, page))
+
+    def period_parts(period: Period | None, page: int) -> PageParts:
+        if period is None:
+            return 200, "list.html", {"period": None, "entries": [], "newer": None, "older": None}
         with read_session(engine) as session:
-            if period is None:
-                return render(request, "list.html", period=None, entries=[], newer=None, older=None)
             entries = queries.listing_entries(
                 session, period.first, period.last, offset=page * PAGE_SIZE, limit=PAGE_SIZE + 1
             )
             older_day = queries.previous_listing_day(session, period.first)
             newer_day = queries.next_listing_day(session, period.last)
-        return render(
-            request,
+        return (
+            200,
             "list.html",
-            period=period,
-            entries=entries[:PAGE_SIZE],
-            page=page,
-            more=len(entries) > PAGE_SIZE,
-            older=period.containing(older_day) if older_day else None,
-            newer=period.containing(newer_day) if newer_day else None,
-            switches=[
-                (name, period_of(kind, period.first).path, kind == period.kind) for kind, name in PERIOD_NAMES
-            ],
+            {
+                "period": period,
+                "entries": entries[:PAGE_SIZE],
+                "page": page,
+                "more": len(entries) > PAGE_SIZE,
+                "older": period.containing(older_day) if older_day else None,
+                "newer": period.containing(newer_day) if newer_day else None,
+                "switches": [
+                    (name, period_of(kind, period.first).path, kind == period.kind)
+                    for kind, name in PERIOD_NAMES
+                ],
+            },
         )
 
     @router.get("/", response_class=HTMLResponse)
     def home(request: Request) -> HTMLResponse:
-        with read_session(engine) as session:
-            day = queries.newest_listing_day(session)
-        return period_page(request, period_of("date", day) if day else None, 0)
+        def newest_day_parts() -> PageParts:
+            with read_session(engine) as session:
+                day = queries.newest_listing_day(session)
+            return period_parts(period_of("date", day) if day else None, 0)
+
+        return renderer.cached_page(request, "home", newest_day_parts)
 
     @router.get("/papers", response_model=None)
     def papers_index(request: Request, date: str | None = None) -> Response:
@@ -83,11 +91,15 @@ def pages_router(engine: sa.Engine, renderer: Renderer) -> APIRouter:
             parsed = parse_arxiv_id(arxiv_id)
         except InvalidArxivId as error:
             raise PageNotFound(str(error)) from None
-        with read_session(engine) as session:
-            paper = queries.paper_by_id(session, parsed.id)
-            if paper is None or paper.deleted:
-                raise PageNotFound(f"There is no paper {parsed.id} in this catalog.")
-            days = queries.listing_days_of(session, paper.id)
-        return render(request, "paper.html", paper=paper, days=days, bibtex=bibtex(paper))
+
+        def paper_parts() -> PageParts:
+            with read_session(engine) as session:
+                paper = queries.paper_by_id(session, parsed.id)
+                if paper is None or paper.deleted:
+                    raise PageNotFound(f"There is no paper {parsed.id} in this catalog.")
+                days = queries.listing_days_of(session, paper.id)
+            return 200, "paper.html", {"paper": paper, "days": days, "bibtex": bibtex(paper)}
+
+        return renderer.cached_page(request, ("paper", parsed.id), paper_parts)
 
     return router

@@ -2,19 +2,43 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from dailypapers.web.cache import TtlCache
 from dailypapers.web.security import Csrf, set_csrf_cookie
+
+#: Stands for the visitor's CSRF token in cached pages, which all visitors share.
+_TOKEN_SLOT = "\x00csrf-token\x00"
+
+#: What a cached page is made from: its status, template and context.
+PageParts = tuple[int, str, dict[str, Any]]
 
 
 class Renderer:
-    def __init__(self, templates: Jinja2Templates, csrf: Csrf) -> None:
+    def __init__(self, templates: Jinja2Templates, csrf: Csrf, cache_seconds: float = 0) -> None:
         self.templates = templates
         self.csrf = csrf
+        self.cache: TtlCache[tuple[int, str]] = TtlCache(cache_seconds)
+
+    def cached_page(self, request: Request, key: Hashable, parts: Callable[[], PageParts]) -> HTMLResponse:
+        """A page that is the same for every visitor but for its CSRF token, rendered once per ``key``."""
+
+        def render() -> tuple[int, str]:
+            status, template, context = parts()
+            context["csrf_token"] = _TOKEN_SLOT
+            return status, self.templates.get_template(template).render(request=request, **context)
+
+        status, html = self.cache.get_or_make(key, render)
+        new_cookies: dict[str, str] = {}
+        response = HTMLResponse(html.replace(_TOKEN_SLOT, self.csrf.token_for(request, new_cookies)), status)
+        for value in new_cookies.values():
+            set_csrf_cookie(response, value, secure=request.url.scheme == "https")
+        return response
 
     def page(self, request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         new_cookies: dict[str, str] = {}

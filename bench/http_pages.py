@@ -1,0 +1,186 @@
+"""HTTP speed of the pages people read, over a large catalog, next to an empty route of the same app.
+
+Usage: python bench/http_pages.py [--papers 1000000] [--seconds 10] [--connections 32] [--data-dir DIR]
+
+Fills a catalog with --papers papers listed over three years of weekdays (real titles and abstracts
+from ../shared/data/arxiv-listings.jsonl.gz under fresh ids, or synthetic text of realistic length
+when that file is absent), through the real `dailypapers ingest listings` command. Then it starts
+`dailypapers serve` (one process) and measures, with wrk, requests/s and p50/p99 latency of the
+empty route /healthz, the daily page /, a paper page and /api/daily_papers, and prints the query
+plans of the queries behind them. Targets (issue 4): daily page >= 40% of the empty route's
+requests/s; p99 < 50 ms at 32 connections; no query whose work grows with the catalog.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import re
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import orjson
+
+sys.path.insert(0, str(Path(__file__).parent))
+from ingest_snapshot import source_papers  # noqa: E402
+
+START_DAY = dt.date(2023, 6, 1)
+
+
+def weekdays(count: int) -> list[dt.date]:
+    days, day = [], START_DAY
+    while len(days) < count:
+        if day.weekday() < 5:
+            days.append(day)
+        day += dt.timedelta(days=1)
+    return days
+
+
+def write_listings(path: Path, count: int) -> None:
+    papers = source_papers()
+    days = weekdays(3 * 261)
+    per_day = -(-count // len(days))
+    with path.open("wb") as out:
+        for n in range(count):
+            paper = papers[n % len(papers)]
+            day = days[n // per_day]
+            arxiv_id = f"{day:%y%m}.{n % 90000 + 10000:05d}"
+            record = {
+                "id": arxiv_id
+                if n < 90000 * 1
+                else f"{(day.year + 10) % 100:02d}{day.month:02d}.{n % 90000 + 10000:05d}",
+                "listed": day.isoformat(),
+                "title": paper["title"],
+                "authors": paper["authors"],
+                "categories": paper["categories"],
+                "comment": paper.get("comment"),  # type: ignore[attr-defined]
+                "abstract": paper["abstract"],
+            }
+            out.write(orjson.dumps(record) + b"\n")
+
+
+def catalog_size(data_dir: Path) -> int:
+    database = data_dir / "dailypapers.db"
+    if not database.exists():
+        return 0
+    with sqlite3.connect(database) as connection:
+        return int(connection.execute("select count(*) from listing_entries").fetchone()[0])
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wrk(url: str, seconds: int, connections: int) -> tuple[float, float, float]:
+    """Requests/s, p50 ms, p99 ms."""
+    done = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", done).group(1))  # type: ignore[union-attr]
+
+    def percentile(name: str) -> float:
+        value, unit = re.search(rf"\s{name}%\s+([\d.]+)(us|ms|s)", done).groups()  # type: ignore[union-attr]
+        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", done)
+    if errors:
+        raise RuntimeError(f"{url}: {errors.group(1)} error responses")
+    return rate, percentile("50"), percentile("99")
+
+
+def query_plans(data_dir: Path, paper_id: str, day: str) -> None:
+    queries = {
+        "newest day": "select max(day) from listing_entries",
+        "a day's entries": "select * from listing_entries join papers on papers.id = listing_entries.paper_id "
+        f"where listing_entries.day between '{day}' and '{day}' and papers.deleted = 0 "
+        "order by listing_entries.day desc, listing_entries.id limit 101",
+        "previous day": f"select max(day) from listing_entries where day < '{day}'",
+        "a paper": f"select * from papers where id = '{paper_id}'",
+        "its days": f"select day from listing_entries where paper_id = '{paper_id}' order by day",
+    }
+    with sqlite3.connect(data_dir / "dailypapers.db") as connection:
+        for name, sql in queries.items():
+            plan = "; ".join(row[3] for row in connection.execute("explain query plan " + sql))
+            print(f"  {name:16s} {plan}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--papers", type=int, default=1_000_000)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--data-dir", type=Path, help="keep the catalog here between runs")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-http-") as tmp:
+        data_dir = args.data_dir or Path(tmp) / "data"
+        env = {**os.environ, "DAILYPAPERS_DATA_DIR": str(data_dir)}
+        env.pop("DAILYPAPERS_DATABASE_URL", None)
+        if catalog_size(data_dir) < args.papers:
+            listings = Path(tmp) / "listings.jsonl"
+            write_listings(listings, args.papers)
+            start = time.perf_counter()
+            subprocess.run(
+                [sys.executable, "-m", "dailypapers", "ingest", "listings", str(listings)],
+                env=env,
+                check=True,
+                capture_output=True,
+            )
+            listings.unlink()
+            print(f"catalog: {args.papers:,} papers imported in {time.perf_counter() - start:.0f} s")
+        print(f"catalog: {catalog_size(data_dir):,} listed papers over {len(weekdays(3 * 261))} weekdays")
+        port = free_port()
+        server = subprocess.Popen(
+            [sys.executable, "-m", "dailypapers", "serve", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(200):
+                try:
+                    urllib.request.urlopen(base + "/healthz", timeout=1)
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            newest = orjson.loads(urllib.request.urlopen(base + "/api/daily_papers?limit=1").read())[0]
+            paper_id, day = newest["paper"]["id"], newest["listedOn"]
+            routes = {
+                "empty route /healthz": "/healthz",
+                "daily page /": "/",
+                "paper page": f"/papers/{paper_id}",
+                "/api/daily_papers": "/api/daily_papers",
+            }
+            print(f"wrk: {args.connections} connections, {args.seconds} s each, one server process")
+            results = {}
+            for name, path in routes.items():
+                wrk(base + path, 2, args.connections)  # warm up
+                results[name] = wrk(base + path, args.seconds, args.connections)
+                rate, p50, p99 = results[name]
+                print(f"  {name:22s} {rate:9,.0f} req/s   p50 {p50:6.1f} ms   p99 {p99:6.1f} ms")
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+        empty = results["empty route /healthz"][0]
+        daily_rate, _, daily_p99 = results["daily page /"]
+        print(f"daily page at {daily_rate / empty:.0%} of the empty route (target >= 40%)")
+        worst_p99 = max(p99 for _, _, p99 in results.values())
+        print(f"worst p99 {worst_p99:.1f} ms (target < 50 ms)")
+        print("query plans:")
+        query_plans(data_dir, paper_id, day)
+
+
+if __name__ == "__main__":
+    main()

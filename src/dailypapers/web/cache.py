@@ -1,0 +1,41 @@
+"""A micro-cache for what every visitor sees alike: the daily lists and paper pages.
+
+Each process keeps a rendered page for ``ttl`` seconds, so a burst of readers costs one query and
+one render instead of one per request; what a page shows is at most ``ttl`` seconds old
+(``DAILYPAPERS_PAGE_CACHE_SECONDS``; 0 turns it off).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Generic, TypeVar
+
+Value = TypeVar("Value")
+
+
+class TtlCache(Generic[Value]):
+    def __init__(self, ttl: float, max_entries: int = 2048) -> None:
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._entries: OrderedDict[Hashable, tuple[float, Value]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_or_make(self, key: Hashable, make: Callable[[], Value]) -> Value:
+        if self.ttl <= 0:
+            return make()
+        now = time.monotonic()
+        with self._lock:
+            hit = self._entries.get(key)
+            if hit is not None and hit[0] > now:
+                self._entries.move_to_end(key)
+                return hit[1]
+        value = make()  # outside the lock: a slow render must not hold up cached pages
+        with self._lock:
+            self._entries[key] = (now + self.ttl, value)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+        return value
