@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
+import orjson
 import sqlalchemy as sa
 from fastapi import APIRouter, Query
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import PlainTextResponse, Response
 
 from dailypapers.api.errors import ApiError
 from dailypapers.api.shapes import daily_item, paper_object
@@ -21,14 +22,17 @@ from dailypapers.papers.citation import bibtex, paper_markdown
 from dailypapers.papers.ids import InvalidArxivId, parse_arxiv_id
 from dailypapers.papers.models import Paper
 from dailypapers.papers.periods import InvalidPeriod, Period, parse_period, period_of
+from dailypapers.web.cache import TtlCache
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
 MAX_OFFSET = 10_000
 
 
-def papers_router(engine: sa.Engine) -> APIRouter:
+def papers_router(engine: sa.Engine, cache_seconds: float = 0) -> APIRouter:
     router = APIRouter(tags=["papers"])
+    #: Answers every client gets alike, reused for ``cache_seconds`` (see ``dailypapers.web.cache``).
+    cache: TtlCache[bytes] = TtlCache(cache_seconds)
 
     @router.get("/api/daily_papers", summary="The daily lists of a day, week or month")
     def daily_papers(
@@ -41,16 +45,27 @@ def papers_router(engine: sa.Engine) -> APIRouter:
         sort: Annotated[Literal["publishedAt", "trending"], Query()] = "publishedAt",
         p: Annotated[int, Query(ge=0, description="page number, from 0")] = 0,
         limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    ) -> list[dict[str, Any]]:
-        """Without a period: the newest day that has papers. Ranked by upvotes, then listing time."""
+    ) -> Response:
+        """Without a period: the newest day that has papers. Ranked by upvotes, then listing time.
+
+        Answers a JSON array of daily items (see ``dailypapers.api.shapes.daily_item``).
+        """
         if p * limit > MAX_OFFSET:
             raise ApiError(400, f"pages end at item {MAX_OFFSET}; narrow the period instead")
-        with read_session(engine) as session:
-            period = _requested_period(date, week, month) or _newest_day(session)
-            if period is None or (submitter is not None and submitter != "dailypapers"):
-                return []  # nobody but the catalog has submitted papers yet
-            rows = queries.listing_entries(session, period.first, period.last, offset=p * limit, limit=limit)
-            return [daily_item(entry, paper) for entry, paper in rows]
+        period = _requested_period(date, week, month)
+
+        def answer() -> bytes:
+            with read_session(engine) as session:
+                chosen = period or _newest_day(session)
+                if chosen is None or (submitter is not None and submitter != "dailypapers"):
+                    return b"[]"  # nobody but the catalog has submitted papers yet
+                rows = queries.listing_entries(
+                    session, chosen.first, chosen.last, offset=p * limit, limit=limit
+                )
+                return orjson.dumps([daily_item(entry, paper) for entry, paper in rows])
+
+        body = cache.get_or_make((period, submitter, sort, p, limit), answer)
+        return Response(body, media_type="application/json")
 
     @router.get(
         "/api/papers/{arxiv_id:path}/bibtex", response_class=PlainTextResponse, summary="BibTeX entry"

@@ -41,7 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
     # Before the pages: /papers/{id}.md and /papers/feed.rss would otherwise read as paper ids.
-    app.include_router(papers_router(engine))
+    app.include_router(papers_router(engine, settings.page_cache_seconds))
     app.include_router(feeds_router(engine, settings.site_name))
     renderer = Renderer(templates, Csrf(site_secret(settings)), settings.page_cache_seconds)
     app.include_router(pages_router(engine, renderer))
