@@ -24,11 +24,11 @@ from fastapi.testclient import TestClient
 from dailypapers.db.engine import create_db_engine
 from dailypapers.db.migrate import upgrade_database
 from dailypapers.db.write import write_session
-from dailypapers.papers.records import PaperRecord
 from dailypapers.papers.rules import ListingRules
 from dailypapers.papers.service import store_papers
 from dailypapers.settings import Settings
 from dailypapers.web.app import create_app
+from factories import listed_paper
 
 POSTGRES_URL = os.environ.get(
     "DAILYPAPERS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -110,21 +110,6 @@ def sqlite_engine(settings: Settings) -> Iterator[sa.Engine]:
 
 # A site over a small catalog: three listed days a week apart, built once per test module.
 LISTED_DAYS = [dt.date(2025, 8, 4), dt.date(2025, 8, 11), dt.date(2025, 8, 12)]
-
-
-def listed_paper(arxiv_id: str, day: dt.date, **changes: object) -> PaperRecord:
-    fields: dict[str, object] = {
-        "id": arxiv_id,
-        "title": f"Paper {arxiv_id} on $\\alpha$-divergences",
-        "authors": ["Ada Lovelace", "Alan Turing", "Grace Hopper", "Edsger Dijkstra", "Barbara Liskov"],
-        "abstract": "We study things.\n\nA second paragraph. Code: https://github.com/org/repo",
-        "categories": ["cs.LG", "stat.ML"],
-        "versions": {1: dt.datetime(2025, 8, 1, 17, 59, 33), 2: dt.datetime(2025, 8, 3, 9, 0)},
-        "doi": "10.1000/xyz",
-        "listed_on": day,
-    }
-    fields.update(changes)
-    return PaperRecord.build(**fields)  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="module")

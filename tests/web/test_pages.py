@@ -7,12 +7,12 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from conftest import listed_paper
 from dailypapers.db.write import write_session
 from dailypapers.papers.rules import ListingRules
 from dailypapers.papers.service import store_papers
 from dailypapers.settings import Settings
 from dailypapers.web.app import create_app
+from factories import listed_paper
 
 
 def titles(html: str) -> list[str]:

@@ -1,0 +1,22 @@
+"""Builders of test data, importable from any test module (``conftest`` names collide across folders)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from dailypapers.papers.records import PaperRecord
+
+
+def listed_paper(arxiv_id: str, day: dt.date, **changes: object) -> PaperRecord:
+    fields: dict[str, object] = {
+        "id": arxiv_id,
+        "title": f"Paper {arxiv_id} on $\\alpha$-divergences",
+        "authors": ["Ada Lovelace", "Alan Turing", "Grace Hopper", "Edsger Dijkstra", "Barbara Liskov"],
+        "abstract": "We study things.\n\nA second paragraph. Code: https://github.com/org/repo",
+        "categories": ["cs.LG", "stat.ML"],
+        "versions": {1: dt.datetime(2025, 8, 1, 17, 59, 33), 2: dt.datetime(2025, 8, 3, 9, 0)},
+        "doi": "10.1000/xyz",
+        "listed_on": day,
+    }
+    fields.update(changes)
+    return PaperRecord.build(**fields)  # type: ignore[arg-type]
