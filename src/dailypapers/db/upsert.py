@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,18 +40,34 @@ def driver_rows(dialect: sa.Dialect, table: sa.TableClause, rows: Sequence[Mappi
     if not names:
         return DriverRows(names, [])
     take = operator.itemgetter(*names)
+    values = [take(row) for row in rows] if len(names) > 1 else [(take(row),) for row in rows]
+    return driver_values(dialect, table, names, values)
+
+
+def driver_values(
+    dialect: sa.Dialect, table: sa.TableClause, names: list[str], rows: Iterable[Sequence[Any]]
+) -> DriverRows:
+    """``driver_rows`` for rows given as values in the order of ``names``.
+
+    Bulk writers build such tuples directly: a dict per row costs more than converting it.
+    """
     converters = [
-        (index, convert)
+        (index, convert, [None, None])
         for index, name in enumerate(names)
         if (convert := bind_processor(table.c[name].type, dialect)) is not None
     ]
     params: list[tuple[Any, ...]] = []
-    for row in rows:
-        values = take(row)
-        converted = list(values) if len(names) > 1 else [values]
-        for index, convert in converters:
-            if converted[index] is not None:
-                converted[index] = convert(converted[index])
+    for values in rows:
+        converted = list(values)
+        # Rows of a batch share some values (the time of ingestion, flags): a value that is the
+        # same object as the column's previous one is not converted again.
+        for index, convert, last in converters:
+            value = converted[index]
+            if value is last[0]:
+                converted[index] = last[1]
+            elif value is not None:
+                last[0] = value
+                last[1] = converted[index] = convert(value)
         params.append(tuple(converted))
     return DriverRows(names, params)
 

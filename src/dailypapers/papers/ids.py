@@ -38,9 +38,17 @@ def parse_arxiv_id(text: str) -> ArxivId:
     Raises ``InvalidArxivId`` for anything else, including impossible months (``2313.00001``) and
     five-digit numbers before 2015, which arXiv never issued.
     """
-    if _PLAIN_NEW_STYLE.fullmatch(text):  # the common case: bulk imports parse millions of these
+    return ArxivId(*split_versioned_id(text))
+
+
+def split_versioned_id(text: str) -> tuple[str, int | None]:
+    """``parse_arxiv_id`` as a plain tuple: ``2306.09299v3`` gives ``("2306.09299", 3)``.
+
+    Bulk imports parse millions of ids; building a frozen ``ArxivId`` would cost as much as parsing.
+    """
+    if _PLAIN_NEW_STYLE.fullmatch(text):  # the common case
         if 1 <= int(text[2:4]) <= 12 and (len(text) == 10) == (text[:4] >= "1501"):
-            return ArxivId(text)
+            return text, None
         raise InvalidArxivId(f"no such arXiv id: {text!r}")
     candidate = text.strip()
     candidate = _URL_PREFIX.sub("", candidate)
@@ -58,15 +66,9 @@ def parse_arxiv_id(text: str) -> ArxivId:
             raise InvalidArxivId(f"no such month in arXiv id {text.strip()!r}")
         if (len(number) == 5) != (yymm >= "1501"):
             raise InvalidArxivId(f"wrong number of digits for {yymm} in arXiv id {text.strip()!r}")
-        return ArxivId(match["new"], version)
+        return match["new"], version
     oldnum = match["oldnum"]
     if not 1 <= int(oldnum[2:4]) <= 12:
         raise InvalidArxivId(f"no such month in arXiv id {text.strip()!r}")
     subject = f".{match['subject'].upper()}" if match["subject"] else ""
-    return ArxivId(f"{match['archive']}{subject}/{oldnum}", version)
-
-
-def split_versioned_id(text: str) -> tuple[str, int | None]:
-    """Split ``2306.09299v3`` into ``("2306.09299", 3)``; the fast path for trusted feeds."""
-    parsed = parse_arxiv_id(text)
-    return parsed.id, parsed.version
+    return f"{match['archive']}{subject}/{oldnum}", version

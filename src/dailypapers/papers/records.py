@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import orjson
 import xxhash
 
-from dailypapers.papers.ids import InvalidArxivId, parse_arxiv_id
+from dailypapers.papers.ids import InvalidArxivId, split_versioned_id
 from dailypapers.papers.text import find_code_links, normalize_abstract, squash_each, squash_whitespace
 
 
@@ -69,20 +69,21 @@ class PaperRecord:
     ) -> PaperRecord:
         """Normalise and check raw fields; raise ``InvalidRecord`` saying what is wrong."""
         try:
-            parsed = parse_arxiv_id(id)
+            paper_id, id_version = split_versioned_id(id)
         except InvalidArxivId as error:
             raise InvalidRecord(str(error)) from None
         title = squash_whitespace(title or "")
         if not title:
-            raise InvalidRecord(f"{parsed.id}: empty title")
+            raise InvalidRecord(f"{paper_id}: empty title")
         names = squash_each(authors)
         if not names:
-            raise InvalidRecord(f"{parsed.id}: no authors")
-        cats = list(dict.fromkeys(c for c in categories if c))
+            raise InvalidRecord(f"{paper_id}: no authors")
+        # Filtering through a generator costs more than the deduplication; there is rarely anything to drop.
+        cats = list(dict.fromkeys(categories if all(categories) else (c for c in categories if c)))
         if not cats:
-            raise InvalidRecord(f"{parsed.id}: no categories")
+            raise InvalidRecord(f"{paper_id}: no categories")
         known = dict(versions) if versions else {}
-        version = max(version or parsed.version or 1, *known) if known else version or parsed.version or 1
+        version = max(version or id_version or 1, *known) if known else version or id_version or 1
         if submitted_at is not None and 1 not in known:
             known[1] = submitted_at
         if updated_at is not None and version not in known:
@@ -90,26 +91,27 @@ class PaperRecord:
         known.setdefault(version, None)
         abstract = normalize_abstract(abstract or "")
         comments = _optional(comments)
-        record = cls(
-            id=parsed.id,
-            title=title,
-            authors=names,
-            abstract=abstract,
-            categories=cats,
-            version=version,
-            versions=known,
-            comments=comments,
-            journal_ref=_optional(journal_ref),
-            doi=_optional(doi),
-            report_no=_optional(report_no),
-            license=_optional(license),
-            submitted_at=submitted_at or known.get(1),
-            updated_at=updated_at or known.get(version) or submitted_at,
-            code_urls=find_code_links(abstract, comments),
-            listed_on=listed_on,
+        # Positional arguments, in field order: keywords would double the cost of this call, which
+        # bulk imports make millions of times.
+        return cls(
+            paper_id,
+            title,
+            names,
+            abstract,
+            cats,
+            version,
+            known,
+            comments,
+            _optional(journal_ref),
+            _optional(doi),
+            _optional(report_no),
+            _optional(license),
+            submitted_at or known.get(1),
+            updated_at or known.get(version) or submitted_at,
+            find_code_links(abstract, comments),
+            listed_on,
+            fingerprint or "",
         )
-        record.fingerprint = fingerprint or ""
-        return record
 
     def content_hash(self) -> str:
         """A hash of the normalised metadata: equal for equal papers whatever their source."""

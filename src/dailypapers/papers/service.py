@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from dailypapers.db.upsert import DriverRows, driver_rows, excluded, insert_ignore, upsert
+from dailypapers.db.upsert import DriverRows, driver_values, excluded, insert_ignore, upsert
 from dailypapers.papers.calendar import listing_day
 from dailypapers.papers.models import LISTING_ENTRIES, PAPERS, ListingEntry, Paper
 from dailypapers.papers.records import PaperRecord
@@ -69,8 +69,11 @@ def prepare_papers(
     for record in records:
         earlier = incoming.get(record.id)
         incoming[record.id] = record if earlier is None else _newer_of(earlier, record)
-    rows = driver_rows(
-        dialect, PAPERS, [_paper_row(r, _versions_json(r.versions), now) for r in incoming.values()]
+    rows = driver_values(
+        dialect,
+        PAPERS,
+        _PAPER_COLUMNS,
+        [_paper_row(r, _versions_json(r.versions), now) for r in incoming.values()],
     )
     return PreparedPapers(incoming, dict(zip(incoming, rows.params, strict=True)), rows.names, now)
 
@@ -92,7 +95,7 @@ def store_papers(
     stored = {row.id: row for row in session.connection().execute(_MERGE_STATE, {"ids": list(incoming)})}
     counts = StoreCounts()
     new_rows: list[tuple[Any, ...]] = []
-    changed_rows: list[dict[str, Any]] = []
+    changed_rows: list[tuple[Any, ...]] = []
     version_rows: list[dict[str, Any]] = []
     for record in incoming.values():
         old = stored.get(record.id)
@@ -110,7 +113,7 @@ def store_papers(
         else:
             counts.unchanged += 1
 
-    rows = driver_rows(dialect, PAPERS, changed_rows).params + new_rows
+    rows = driver_values(dialect, PAPERS, prepared.names, changed_rows).params + new_rows
     incoming_row = excluded(session, PAPERS)
     update: dict[str, Any] = {name: incoming_row[name] for name in prepared.names if name != "id"}
     for name in _KEEP_IF_MISSING:
@@ -130,6 +133,10 @@ def store_papers(
 def _list_papers(
     session: Session, records: Iterable[PaperRecord], rules: ListingRules, now: dt.datetime
 ) -> int:
+    if not rules.categories:
+        # Empty rules admit nothing (see ListingRules): only records naming their day can be
+        # listed, and bulk imports would otherwise ask the rules about every paper in vain.
+        records = [record for record in records if record.listed_on is not None]
     wanted: dict[tuple[dt.date, str], str] = {}
     for record in records:
         if record.listed_on is not None:
@@ -178,28 +185,53 @@ def _merge_versions(
     return [{"version": number, "created": created} for number, created in sorted(merged.items())]
 
 
-def _paper_row(record: PaperRecord, versions: list[dict[str, Any]], now: dt.datetime) -> dict[str, Any]:
-    return {
-        "id": record.id,
-        "version": record.version,
-        "title": record.title,
-        "authors": record.authors,
-        "abstract": record.abstract,
-        "categories": record.categories,
-        "primary_category": record.categories[0],
-        "comments": record.comments,
-        "journal_ref": record.journal_ref,
-        "doi": record.doi,
-        "report_no": record.report_no,
-        "license": record.license,
-        "submitted_at": record.submitted_at,
-        "updated_at": record.updated_at,
-        "versions": versions,
-        "code_urls": record.code_urls,
-        "deleted": False,
-        "content_hash": _fingerprint(record),
-        "ingested_at": now,
-    }
+#: The papers table's columns, in the order of ``_paper_row``.
+_PAPER_COLUMNS = [
+    "id",
+    "version",
+    "title",
+    "authors",
+    "abstract",
+    "categories",
+    "primary_category",
+    "comments",
+    "journal_ref",
+    "doi",
+    "report_no",
+    "license",
+    "submitted_at",
+    "updated_at",
+    "versions",
+    "code_urls",
+    "deleted",
+    "content_hash",
+    "ingested_at",
+]
+
+
+def _paper_row(record: PaperRecord, versions: list[dict[str, Any]], now: dt.datetime) -> tuple[Any, ...]:
+    # A tuple in the order of _PAPER_COLUMNS, not a dict: bulk imports build one per paper.
+    return (
+        record.id,
+        record.version,
+        record.title,
+        record.authors,
+        record.abstract,
+        record.categories,
+        record.categories[0],
+        record.comments,
+        record.journal_ref,
+        record.doi,
+        record.report_no,
+        record.license,
+        record.submitted_at,
+        record.updated_at,
+        versions,
+        record.code_urls,
+        False,
+        _fingerprint(record),
+        now,
+    )
 
 
 def _fingerprint(record: PaperRecord) -> str:
