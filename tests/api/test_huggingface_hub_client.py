@@ -53,3 +53,11 @@ def test_read_paper_as_markdown(hub: HfApi) -> None:
     text = hub.read_paper("2508.00001")
     assert text.startswith("# Paper 2508.00001 on α-divergences\n")
     assert "**On the daily list:** 2025-08-04" in text
+
+
+def test_list_papers_searches(hub: HfApi) -> None:
+    papers = list(hub.list_papers(query="old style", limit=5))
+    assert [paper.id for paper in papers] == ["hep-th/9901001"]
+    assert papers[0].title == "Old <b>style</b> id"
+    assert papers[0].submitted_at == dt.datetime(2025, 8, 4, tzinfo=dt.UTC)
+    assert len(list(hub.list_papers(query="divergences", limit=4))) == 4

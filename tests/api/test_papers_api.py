@@ -83,4 +83,29 @@ def test_bibtex_export(site: TestClient) -> None:
 
 def test_openapi_documents_the_api(site: TestClient) -> None:
     paths = site.get("/openapi.json").json()["paths"]
-    assert {"/api/daily_papers", "/api/papers/{arxiv_id}", "/api/papers/{arxiv_id}/bibtex"} <= set(paths)
+    assert {
+        "/api/daily_papers",
+        "/api/papers/search",
+        "/api/papers/{arxiv_id}",
+        "/api/papers/{arxiv_id}/bibtex",
+    } <= set(paths)
+
+
+def test_search_answers_daily_items_best_first(site: TestClient) -> None:
+    items = site.get("/api/papers/search", params={"q": "old style"}).json()
+    assert [item["paper"]["id"] for item in items] == ["hep-th/9901001"]
+    assert items[0]["title"] == "Old <b>style</b> id" and items[0]["listedOn"] == "2025-08-04"
+    assert len(site.get("/api/papers/search", params={"q": "divergences", "limit": 3}).json()) == 3
+    assert site.get("/api/papers/search", params={"q": ""}).json() == []
+
+
+def test_search_by_arxiv_url(site: TestClient) -> None:
+    items = site.get("/api/papers/search", params={"q": "https://arxiv.org/abs/2508.00003v1"}).json()
+    assert [item["paper"]["id"] for item in items] == ["2508.00003"]
+
+
+@pytest.mark.parametrize(("params", "field"), [({"q": "x" * 251}, "q"), ({"q": "a", "limit": 121}, "limit")])
+def test_search_refuses_unbounded_requests(site: TestClient, params: dict[str, object], field: str) -> None:
+    answer = site.get("/api/papers/search", params=params)
+    assert answer.status_code == 400
+    assert field in answer.json()["error"]

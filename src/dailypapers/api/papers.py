@@ -15,18 +15,23 @@ from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse, Response
 
 from dailypapers.api.errors import ApiError
-from dailypapers.api.shapes import daily_item, paper_object
+from dailypapers.api.shapes import paper_item, paper_object
 from dailypapers.db.write import read_session
 from dailypapers.papers import queries
 from dailypapers.papers.citation import bibtex, paper_markdown
 from dailypapers.papers.ids import InvalidArxivId, parse_arxiv_id
 from dailypapers.papers.models import Paper
 from dailypapers.papers.periods import InvalidPeriod, Period, parse_period, period_of
+from dailypapers.search.query import MAX_QUERY_LENGTH
+from dailypapers.search.service import search_papers
 from dailypapers.web.cache import TtlCache
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
 MAX_OFFSET = 10_000
+DEFAULT_SEARCH_LIMIT = 20
+#: The Hub answers at most 120 search results.
+MAX_SEARCH_LIMIT = 120
 
 
 def papers_router(engine: sa.Engine, cache_seconds: float = 0) -> APIRouter:
@@ -48,7 +53,7 @@ def papers_router(engine: sa.Engine, cache_seconds: float = 0) -> APIRouter:
     ) -> Response:
         """Without a period: the newest day that has papers. Ranked by upvotes, then listing time.
 
-        Answers a JSON array of daily items (see ``dailypapers.api.shapes.daily_item``).
+        Answers a JSON array of daily items (see ``dailypapers.api.shapes.paper_item``).
         """
         if p * limit > MAX_OFFSET:
             raise ApiError(400, f"pages end at item {MAX_OFFSET}; narrow the period instead")
@@ -62,10 +67,24 @@ def papers_router(engine: sa.Engine, cache_seconds: float = 0) -> APIRouter:
                 rows = queries.listing_entries(
                     session, chosen.first, chosen.last, offset=p * limit, limit=limit
                 )
-                return orjson.dumps([daily_item(entry, paper) for entry, paper in rows])
+                return orjson.dumps([paper_item(paper, entry) for entry, paper in rows])
 
         body = cache.get_or_make((period, submitter, sort, p, limit), answer)
         return Response(body, media_type="application/json")
+
+    @router.get("/api/papers/search", summary="Search papers by keywords or arXiv id")
+    def search(
+        q: Annotated[
+            str, Query(max_length=MAX_QUERY_LENGTH, description='words, "phrases" or an arXiv id')
+        ] = "",
+        limit: Annotated[int, Query(ge=1, le=MAX_SEARCH_LIMIT)] = DEFAULT_SEARCH_LIMIT,
+    ) -> Response:
+        """Answers a JSON array of items shaped like those of ``/api/daily_papers``, best match first."""
+        with read_session(engine) as session:
+            found = search_papers(session, q, limit=limit)
+            entries = queries.first_listing_entries_of(session, [paper.id for paper in found])
+            items = [paper_item(paper, entries.get(paper.id)) for paper in found]
+        return Response(orjson.dumps(items), media_type="application/json")
 
     @router.get(
         "/api/papers/{arxiv_id:path}/bibtex", response_class=PlainTextResponse, summary="BibTeX entry"

@@ -76,19 +76,23 @@ def paper_object(paper: Paper, entry: ListingEntry | None, *, upvotes: int = 0) 
     }
 
 
-def daily_item(entry: ListingEntry, paper: Paper, *, upvotes: int = 0, comments: int = 0) -> dict[str, Any]:
-    """One item of ``GET /api/daily_papers``: the paper, wrapped with when and by whom it was listed."""
+def paper_item(
+    paper: Paper, entry: ListingEntry | None, *, upvotes: int = 0, comments: int = 0
+) -> dict[str, Any]:
+    """One item of ``GET /api/daily_papers`` and ``/api/papers/search``: the paper, wrapped with when
+    and by whom it was put on a daily list (``None`` for a paper that never was).
+    """
     return {
         "paper": paper_object(paper, entry, upvotes=upvotes),
-        "publishedAt": timestamp(entry.listed_at),
+        "publishedAt": timestamp(entry.listed_at) if entry else None,
         "title": plain_text(paper.title),
         "summary": plain_text(paper.abstract),
         "thumbnail": "",
         "numComments": comments,
         # Repeated beside "paper": the client reads paper.upvotes with `or`, so 0 there reads as None.
         "upvotes": upvotes,
-        "submittedBy": CATALOG_USER,
+        "submittedBy": CATALOG_USER if entry else None,
         "isAuthorParticipating": False,
-        "listedOn": entry.day.isoformat(),
+        "listedOn": entry.day.isoformat() if entry else None,
         **_extras(paper),
     }

@@ -81,6 +81,24 @@ def first_listing_entry_of(session: Session, paper_id: str) -> ListingEntry | No
     ).first()
 
 
+def first_listing_entries_of(session: Session, paper_ids: list[str]) -> dict[str, ListingEntry]:
+    """``first_listing_entry_of`` for many papers at once (those never listed are left out)."""
+    first: dict[str, ListingEntry] = {}
+    if paper_ids:
+        entries = session.scalars(
+            sa.select(ListingEntry).where(ListingEntry.paper_id.in_(paper_ids)).order_by(ListingEntry.day)
+        )
+        for entry in entries:
+            first.setdefault(entry.paper_id, entry)
+    return first
+
+
+def papers_by_ids(session: Session, paper_ids: list[str]) -> list[Paper]:
+    """The papers with these ids, in the order given (unknown ids are left out)."""
+    found = {paper.id: paper for paper in session.scalars(sa.select(Paper).where(Paper.id.in_(paper_ids)))}
+    return [found[paper_id] for paper_id in paper_ids if paper_id in found]
+
+
 def listing_days_of(session: Session, paper_id: str) -> list[dt.date]:
     """The days whose lists carry the paper, oldest first."""
     return list(

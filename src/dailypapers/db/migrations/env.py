@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from dailypapers.db.models import metadata
+from dailypapers.db.models import include_object, metadata
 
 config = context.config
 connection = config.attributes.get("connection")
@@ -11,10 +11,17 @@ if connection is None:
     from dailypapers.settings import Settings
 
     with create_db_engine(Settings()).connect() as connection:
-        context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)
+        context.configure(
+            connection=connection,
+            target_metadata=metadata,
+            render_as_batch=True,
+            include_object=include_object,
+        )
         with context.begin_transaction():
             context.run_migrations()
 else:
-    context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)
+    context.configure(
+        connection=connection, target_metadata=metadata, render_as_batch=True, include_object=include_object
+    )
     with context.begin_transaction():
         context.run_migrations()

@@ -1,0 +1,101 @@
+"""Keyword search on SQLite (FTS5) and PostgreSQL (tsvector): ranked, forgiving, never broken by input."""
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+
+from dailypapers.db.write import read_session, write_session
+from dailypapers.papers.records import PaperRecord
+from dailypapers.papers.rules import ListingRules
+from dailypapers.papers.service import mark_deleted, store_papers
+from dailypapers.search.query import parse_query
+from dailypapers.search.service import search_papers
+
+PAPERS = {
+    "2306.09299": ("Segment Anything in High Quality", "Mask quality of the Segment Anything Model."),
+    "2201.12507": ("Diffusion models for image synthesis", "Denoising diffusion beats GANs on images."),
+    "2304.14118": ("Attention for segmentation", "Transformers segment medical images with attention."),
+    "hep-th/9901001": ("Strings and branes", "A note on D-branes, by Alan Turing's students."),
+}
+
+
+def paper(arxiv_id: str, title: str, abstract: str, authors: list[str] | None = None) -> PaperRecord:
+    return PaperRecord.build(
+        id=arxiv_id,
+        title=title,
+        authors=authors or ["Grace Hopper"],
+        abstract=abstract,
+        categories=["cs.CV"],
+        submitted_at=dt.datetime(2023, 6, 1),
+    )
+
+
+@pytest.fixture
+def catalog(engine: sa.Engine) -> sa.Engine:
+    records = [paper(arxiv_id, *text) for arxiv_id, text in PAPERS.items()]
+    records.append(paper("2401.00001", "Quiet title", "Nothing to see.", authors=["Yann Segmentation"]))
+    with write_session(engine) as session:
+        store_papers(session, records, rules=ListingRules())
+    return engine
+
+
+def search(engine: sa.Engine, text: str, limit: int = 10) -> list[str]:
+    with read_session(engine) as session:
+        return [found.id for found in search_papers(session, text, limit=limit)]
+
+
+def test_words_in_the_title_rank_first(catalog: sa.Engine) -> None:
+    found = search(catalog, "segment")  # stems match too: "segmentation"
+    assert set(found[:2]) == {"2306.09299", "2304.14118"}
+    assert found[2:] == ["2401.00001"]  # only an author's name
+
+
+def test_every_word_must_match_when_some_paper_has_them_all(catalog: sa.Engine) -> None:
+    assert search(catalog, "diffusion images") == ["2201.12507"]
+
+
+def test_any_word_may_match_when_no_paper_has_them_all(catalog: sa.Engine) -> None:
+    assert set(search(catalog, "diffusion branes")) == {"2201.12507", "hep-th/9901001"}
+
+
+def test_quoted_phrases_match_as_phrases(catalog: sa.Engine) -> None:
+    assert search(catalog, '"segment anything model"') == ["2306.09299"]
+    assert search(catalog, '"model anything segment"') == []
+
+
+def test_authors_are_searched(catalog: sa.Engine) -> None:
+    assert search(catalog, "hopper", limit=100) != []
+    assert search(catalog, "yann") == ["2401.00001"]
+
+
+def test_an_arxiv_id_or_url_goes_straight_to_its_paper(catalog: sa.Engine) -> None:
+    assert search(catalog, "2306.09299v2") == ["2306.09299"]
+    assert search(catalog, "https://arxiv.org/abs/hep-th/9901001") == ["hep-th/9901001"]
+
+
+def test_changed_and_deleted_papers_leave_the_index(catalog: sa.Engine) -> None:
+    with write_session(catalog) as session:
+        store_papers(
+            session, [paper("2201.12507", "Flow matching", "Flows, not noise.")], rules=ListingRules()
+        )
+        mark_deleted(session, ["2306.09299"])
+    assert search(catalog, "diffusion") == []
+    assert search(catalog, "flow matching") == ["2201.12507"]
+    assert search(catalog, "anything") == []
+
+
+@pytest.mark.parametrize(
+    "text", ["", "   ", '"', "AND OR NOT", "segm*ent^ (", "NEAR(a b)", "'; DROP TABLE papers; --", "ü" * 300]
+)
+def test_any_input_is_answered_without_error(catalog: sa.Engine, text: str) -> None:
+    assert isinstance(search(catalog, text), list)
+    assert search(catalog, "segment") != []
+
+
+def test_queries_are_read_as_words_phrases_and_ids() -> None:
+    query = parse_query('Vision "Segment  Anything" model vision')
+    assert query.terms == ("vision", "segment anything", "model")
+    assert query.arxiv_id is None
+    assert parse_query("arxiv.org/pdf/2306.09299v1").arxiv_id == "2306.09299"
+    assert parse_query(" ").is_empty
