@@ -26,6 +26,7 @@ from dailypapers.db.migrate import upgrade_database
 from dailypapers.db.write import write_session
 from dailypapers.papers.rules import ListingRules
 from dailypapers.papers.service import store_papers
+from dailypapers.search.service import update_search_index
 from dailypapers.settings import Settings
 from dailypapers.web.app import create_app
 from factories import listed_paper
@@ -124,6 +125,7 @@ def site_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     records.append(listed_paper("hep-th/9901001", LISTED_DAYS[0], title="Old <b>style</b> id"))
     with write_session(engine) as session:
         store_papers(session, records, rules=ListingRules())
+    update_search_index(engine)
     engine.dispose()
     return settings
 

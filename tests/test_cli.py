@@ -5,10 +5,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from dailypapers.cli import app
+from dailypapers.cli import SAMPLE_LISTINGS, app
 from dailypapers.db.engine import create_db_engine
 from dailypapers.db.write import read_session
 from dailypapers.papers import queries
+from dailypapers.search.service import search_papers
 from dailypapers.settings import Settings
 
 runner = CliRunner()
@@ -33,6 +34,20 @@ def test_the_sample_fills_ten_days_of_lists_and_loads_idempotently(data_dir: Pat
     again = runner.invoke(app, ["ingest", "sample"])
     assert "0 new, 0 updated, 3135 unchanged, 0 added to daily lists" in again.output
     assert catalog_size(data_dir) == 3135
+    assert "3135 papers added to the search index" in first.output
+    assert "0 papers added to the search index" in again.output
+
+
+def test_search_indexing_can_be_left_to_the_index_command(data_dir: Path) -> None:
+    sample = str(SAMPLE_LISTINGS)
+    result = runner.invoke(app, ["ingest", "listings", "--no-index", sample])
+    assert result.exit_code == 0 and "search index" not in result.output
+    assert "3135 papers added" in runner.invoke(app, ["index"]).output
+    rebuilt = runner.invoke(app, ["index", "--rebuild"])
+    assert "search index rebuilt" in rebuilt.output and "0 papers added" in rebuilt.output
+    engine = create_db_engine(Settings(data_dir=data_dir))
+    with read_session(engine) as session:
+        assert len(search_papers(session, "transformer", limit=5)) == 5
 
 
 def test_db_upgrade_creates_the_database(data_dir: Path) -> None:

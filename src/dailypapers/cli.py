@@ -1,4 +1,4 @@
-"""The operator's interface: ``dailypapers serve``, ``dailypapers ingest ...``, ``dailypapers db upgrade``.
+"""The operator's interface: ``serve``, ``ingest ...``, ``index``, ``db upgrade``.
 
 Every command reads the same ``Settings`` (environment, ``DAILYPAPERS_*``), upgrades the database
 before it starts, shows a progress bar for long work, and fails with a one-line reason and a
@@ -30,7 +30,8 @@ from rich.progress import (
 
 from dailypapers.db.engine import create_db_engine
 from dailypapers.db.migrate import upgrade_database
-from dailypapers.ingest.report import IngestReport, ProgressHook
+from dailypapers.ingest.report import IngestReport
+from dailypapers.progress import ProgressHook
 from dailypapers.settings import Settings
 
 app = typer.Typer(
@@ -105,7 +106,23 @@ def db_upgrade() -> None:
     typer.echo(f"database at {settings.sqlalchemy_url} is up to date")
 
 
-def _import_file(path: Path, kind: str) -> None:
+def index_for_search(engine: sa.Engine) -> None:
+    from dailypapers.search.service import update_search_index
+
+    with interruptible(), progress_bar("indexing for search", unit="papers") as advance:
+        indexed = update_search_index(engine, progress=advance)
+    # On stderr with the progress bars: stdout ends with the command's own report.
+    console.print(f"{indexed} papers added to the search index", highlight=False)
+
+
+INDEX_OPTION = typer.Option(
+    True,
+    "--index/--no-index",
+    help="make new papers searchable at the end (or leave it to `dailypapers index`)",
+)
+
+
+def _import_file(path: Path, kind: str, *, index: bool = True) -> None:
     from dailypapers.ingest.jsonlines import file_size, import_jsonlines, listing_record, snapshot_record
     from dailypapers.papers.rules import ListingRules
 
@@ -127,22 +144,26 @@ def _import_file(path: Path, kind: str) -> None:
             progress=advance,
         )
     print_report(report)
+    if index:
+        index_for_search(engine)
 
 
 @ingest_app.command("snapshot")
 def ingest_snapshot(
     path: Path = typer.Argument(..., help="arxiv-metadata-oai-snapshot.json, plain or .gz"),
+    index: bool = INDEX_OPTION,
 ) -> None:
     """Backfill from arXiv's bulk metadata snapshot (JSON lines), in constant memory."""
-    _import_file(path, "snapshot")
+    _import_file(path, "snapshot", index=index)
 
 
 @ingest_app.command("listings")
 def ingest_listings(
     path: Path = typer.Argument(..., help="a listings file (JSON lines with a `listed` day)"),
+    index: bool = INDEX_OPTION,
 ) -> None:
     """Load daily listings: papers plus the day each appeared on a daily list."""
-    _import_file(path, "listings")
+    _import_file(path, "listings", index=index)
 
 
 @ingest_app.command("sample")
@@ -177,6 +198,7 @@ def ingest_ids(
     except (ArxivUnavailable, arxiv.ArxivError, requests.RequestException) as error:
         raise fail(f"arXiv API unavailable: {error}", 1) from None
     print_report(report)
+    index_for_search(engine)
     if missing:
         raise fail(f"arXiv does not know: {', '.join(missing)}", 1)
 
@@ -219,6 +241,23 @@ def ingest_oai(
     except (ArxivUnavailable, oai.OaiError, requests.RequestException) as error:
         raise fail(f"harvest stopped, run again to resume: {error}", 1) from None
     print_report(report)
+    index_for_search(engine)
+
+
+@app.command("index")
+def index(
+    rebuild: bool = typer.Option(False, help="rebuild the whole index from the stored papers"),
+) -> None:
+    """Make newly stored papers searchable (ingest commands do this at the end of their run)."""
+    from dailypapers.db.write import write_session
+    from dailypapers.search.keyword import rebuild_index
+
+    engine = open_database(Settings())
+    if rebuild:
+        with console.status("rebuilding the search index"), write_session(engine) as session:
+            rebuild_index(session)
+        typer.echo("search index rebuilt")
+    index_for_search(engine)
 
 
 @app.command()

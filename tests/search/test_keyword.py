@@ -10,7 +10,7 @@ from dailypapers.papers.records import PaperRecord
 from dailypapers.papers.rules import ListingRules
 from dailypapers.papers.service import mark_deleted, store_papers
 from dailypapers.search.query import parse_query
-from dailypapers.search.service import search_papers
+from dailypapers.search.service import search_papers, update_search_index
 
 PAPERS = {
     "2306.09299": ("Segment Anything in High Quality", "Mask quality of the Segment Anything Model."),
@@ -37,6 +37,7 @@ def catalog(engine: sa.Engine) -> sa.Engine:
     records.append(paper("2401.00001", "Quiet title", "Nothing to see.", authors=["Yann Segmentation"]))
     with write_session(engine) as session:
         store_papers(session, records, rules=ListingRules())
+    update_search_index(engine)
     return engine
 
 
@@ -83,6 +84,19 @@ def test_changed_and_deleted_papers_leave_the_index(catalog: sa.Engine) -> None:
     assert search(catalog, "diffusion") == []
     assert search(catalog, "flow matching") == ["2201.12507"]
     assert search(catalog, "anything") == []
+
+
+def test_new_papers_are_found_once_indexed(catalog: sa.Engine) -> None:
+    with write_session(catalog) as session:
+        store_papers(session, [paper("2402.00002", "Flow matching", "Flows.")], rules=ListingRules())
+        # Changed before the batch indexer saw it: the index must take the final text.
+        store_papers(session, [paper("2402.00002", "Flow matching, revised", "Flows.")], rules=ListingRules())
+    expected = [] if catalog.dialect.name == "sqlite" else ["2402.00002"]  # PostgreSQL: at once
+    assert search(catalog, "revised") == expected
+    assert update_search_index(catalog) == (1 if catalog.dialect.name == "sqlite" else 0)
+    assert update_search_index(catalog) == 0
+    assert search(catalog, "revised") == ["2402.00002"]
+    assert search(catalog, "flow matching") == ["2402.00002"]
 
 
 @pytest.mark.parametrize(

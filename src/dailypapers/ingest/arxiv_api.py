@@ -9,10 +9,11 @@ import arxiv
 import sqlalchemy as sa
 
 from dailypapers.ingest.polite import PoliteSession
-from dailypapers.ingest.report import IngestReport, ProgressHook, store_batch
+from dailypapers.ingest.report import IngestReport, store_batch
 from dailypapers.papers.ids import ArxivId, parse_arxiv_id
 from dailypapers.papers.records import InvalidRecord, PaperRecord
 from dailypapers.papers.rules import ListingRules
+from dailypapers.progress import ProgressHook
 from dailypapers.settings import Settings
 
 #: arXiv accepts up to 2,000 ids per request; smaller pages keep each answer quick.

@@ -27,12 +27,13 @@ import orjson
 import sqlalchemy as sa
 
 from dailypapers.db.write import read_session, write_session
-from dailypapers.ingest.report import IngestReport, ProgressHook
+from dailypapers.ingest.report import IngestReport
 from dailypapers.papers.queries import stored_fingerprints
 from dailypapers.papers.records import InvalidRecord, PaperRecord, arxiv_datetime, fingerprint_bytes
 from dailypapers.papers.rules import ListingRules
 from dailypapers.papers.service import StoreCounts, prepare_papers, store_papers
 from dailypapers.papers.text import split_author_list
+from dailypapers.progress import ProgressHook
 
 RecordParser = Callable[[dict[str, Any]], PaperRecord]
 

@@ -21,12 +21,13 @@ from sickle.response import OAIResponse
 from dailypapers.db.write import write_session
 from dailypapers.ingest.models import HarvestCheckpoint
 from dailypapers.ingest.polite import PoliteSession
-from dailypapers.ingest.report import IngestReport, ProgressHook
+from dailypapers.ingest.report import IngestReport
 from dailypapers.papers.ids import parse_arxiv_id
 from dailypapers.papers.records import InvalidRecord, PaperRecord, arxiv_datetime
 from dailypapers.papers.rules import ListingRules
 from dailypapers.papers.service import mark_deleted, store_papers
 from dailypapers.papers.text import split_author_list
+from dailypapers.progress import ProgressHook
 from dailypapers.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Protocol
 
 import sqlalchemy as sa
 
@@ -12,13 +11,6 @@ from dailypapers.db.write import write_session
 from dailypapers.papers.records import PaperRecord
 from dailypapers.papers.rules import ListingRules
 from dailypapers.papers.service import StoreCounts, store_papers
-
-
-class ProgressHook(Protocol):
-    """Told how much work was just finished (records or bytes), and the total once it is known."""
-
-    def __call__(self, advance: int, *, total: int | None = None) -> None: ...
-
 
 MAX_REASONS_KEPT = 1000
 

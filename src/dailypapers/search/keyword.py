@@ -2,6 +2,10 @@
 
 Both rank by weighted relevance (title above authors above abstract). All terms must match; when
 that finds nothing, any term may, so a stray word does not empty the page.
+
+PostgreSQL keeps its index current by itself (a generated column). SQLite's FTS5 index follows
+changes to indexed papers at once, but takes in new papers in batches (``index_new_papers``):
+indexing costs more than storing, and bulk imports should not wait for it under the write lock.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from sqlalchemy.orm import Session
 from dailypapers.search.query import SearchQuery
 
 #: Database objects the migrations create for search and the ORM metadata does not describe.
-SEARCH_OBJECTS = frozenset({"papers_fts", "search_vector", "ix_papers_search_vector"})
+SEARCH_OBJECTS = frozenset({"papers_fts", "keyword_index_state", "search_vector", "ix_papers_search_vector"})
 
 _SQLITE_SEARCH = """
     SELECT papers.id FROM papers_fts JOIN papers ON papers.rowid = papers_fts.rowid
@@ -39,3 +43,54 @@ def keyword_search(session: Session, query: SearchQuery, *, limit: int) -> list[
         if ids or len(quoted) == 1:
             return ids
     return []
+
+
+_PENDING = sa.text("SELECT count(*) FROM papers WHERE rowid > (SELECT last_rowid FROM keyword_index_state)")
+_BATCH_END = sa.text(
+    """SELECT max(rowid) FROM (
+        SELECT rowid FROM papers WHERE rowid > (SELECT last_rowid FROM keyword_index_state)
+        ORDER BY rowid LIMIT :size
+    )"""
+)
+_INDEX_BATCH = sa.text(
+    """INSERT INTO papers_fts(rowid, title, abstract, authors)
+    SELECT rowid, title, abstract, authors FROM papers
+    WHERE rowid > (SELECT last_rowid FROM keyword_index_state) AND rowid <= :end"""
+)
+_ADVANCE = sa.text("UPDATE keyword_index_state SET last_rowid = :end")
+
+
+def papers_waiting_for_index(session: Session) -> int:
+    """How many stored papers ``keyword_search`` cannot find yet."""
+    if session.get_bind().dialect.name != "sqlite":
+        return 0
+    return session.scalar(_PENDING) or 0
+
+
+def index_new_papers(session: Session, *, batch_size: int) -> int:
+    """Add up to ``batch_size`` waiting papers to the index; return how many were added.
+
+    Run it in a write session: the batch and the mark of how far the index goes commit together.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        return 0
+    end = session.scalar(_BATCH_END, {"size": batch_size})
+    if end is None:
+        return 0
+    added = session.execute(_INDEX_BATCH, {"end": end}).rowcount  # type: ignore[attr-defined]
+    session.execute(_ADVANCE, {"end": end})
+    return int(added)
+
+
+def rebuild_index(session: Session) -> None:
+    """Rebuild the index from the papers table: the cure for an index that went out of step.
+
+    (After papers were deleted by hand, say; ``VACUUM`` keeps the rowids the index relies on.)
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(sa.text("INSERT INTO papers_fts(papers_fts) VALUES ('rebuild')"))
+        session.execute(
+            _ADVANCE, {"end": session.scalar(sa.text("SELECT coalesce(max(rowid), 0) FROM papers"))}
+        )
+    else:
+        session.execute(sa.text("REINDEX INDEX ix_papers_search_vector"))

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from dailypapers.db.write import read_session, write_session
 from dailypapers.papers import queries
 from dailypapers.papers.models import Paper
-from dailypapers.search.keyword import keyword_search
+from dailypapers.progress import ProgressHook
+from dailypapers.search.keyword import index_new_papers, keyword_search, papers_waiting_for_index
 from dailypapers.search.query import parse_query
+
+INDEX_BATCH_SIZE = 20_000
 
 
 def search_papers(session: Session, text: str, *, limit: int) -> list[Paper]:
@@ -18,3 +23,23 @@ def search_papers(session: Session, text: str, *, limit: int) -> list[Paper]:
         if paper is not None and not paper.deleted:
             return [paper]
     return queries.papers_by_ids(session, keyword_search(session, query, limit=limit))
+
+
+def update_search_index(engine: sa.Engine, *, progress: ProgressHook | None = None) -> int:
+    """Make every stored paper findable; return how many papers were added to the index.
+
+    Batches commit one by one: an interrupted run keeps its work and the next one goes on from there.
+    """
+    with read_session(engine) as session:
+        waiting = papers_waiting_for_index(session)
+    if progress is not None:
+        progress(0, total=waiting)
+    indexed = 0
+    while True:
+        with write_session(engine) as session:
+            added = index_new_papers(session, batch_size=INDEX_BATCH_SIZE)
+        if not added:
+            return indexed
+        indexed += added
+        if progress is not None:
+            progress(added)

@@ -1,8 +1,9 @@
 """Keyword search over titles, abstracts and authors: FTS5 on SQLite, a tsvector on PostgreSQL.
 
-The index lives beside the papers table and follows it inside the same transactions (triggers on
-SQLite, a generated column on PostgreSQL), so a search never misses a stored paper. Neither object
-is in the ORM metadata: ``dailypapers.search.keyword.SEARCH_OBJECTS`` names them for Alembic.
+On PostgreSQL the index is a generated column, always current. On SQLite new papers enter the
+FTS5 index in batches after they are stored (``dailypapers index``, run by every ingest command).
+None of these objects is in the ORM metadata: ``dailypapers.search.keyword.SEARCH_OBJECTS`` names
+them for Alembic.
 
 Revision ID: 0003
 Revises: 0002
@@ -23,22 +24,24 @@ SQLITE_UPGRADE = [
         content='papers', content_rowid='rowid',
         tokenize='porter unicode61 remove_diacritics 2'
     )""",
-    """CREATE TRIGGER papers_fts_insert AFTER INSERT ON papers BEGIN
-        INSERT INTO papers_fts(rowid, title, abstract, authors)
-        VALUES (new.rowid, new.title, new.abstract, new.authors);
-    END""",
-    """CREATE TRIGGER papers_fts_delete AFTER DELETE ON papers BEGIN
+    # New papers are indexed in batches (dailypapers.search.keyword.index_new_papers), not by an
+    # insert trigger: indexing costs more than storing, and bulk imports must not wait for it.
+    # Papers up to last_rowid are in the index; changes to them are followed by the triggers below.
+    "CREATE TABLE keyword_index_state (id INTEGER PRIMARY KEY CHECK (id = 1), last_rowid INTEGER NOT NULL)",
+    "INSERT INTO keyword_index_state VALUES (1, 0)",
+    """CREATE TRIGGER papers_fts_delete AFTER DELETE ON papers
+    WHEN old.rowid <= (SELECT last_rowid FROM keyword_index_state) BEGIN
         INSERT INTO papers_fts(papers_fts, rowid, title, abstract, authors)
         VALUES ('delete', old.rowid, old.title, old.abstract, old.authors);
     END""",
     # Only when the indexed text changes: version-history updates leave the index alone.
-    """CREATE TRIGGER papers_fts_update AFTER UPDATE OF title, abstract, authors ON papers BEGIN
+    """CREATE TRIGGER papers_fts_update AFTER UPDATE OF title, abstract, authors ON papers
+    WHEN old.rowid <= (SELECT last_rowid FROM keyword_index_state) BEGIN
         INSERT INTO papers_fts(papers_fts, rowid, title, abstract, authors)
         VALUES ('delete', old.rowid, old.title, old.abstract, old.authors);
         INSERT INTO papers_fts(rowid, title, abstract, authors)
         VALUES (new.rowid, new.title, new.abstract, new.authors);
     END""",
-    "INSERT INTO papers_fts(papers_fts) VALUES ('rebuild')",
 ]
 
 POSTGRES_UPGRADE = [
@@ -59,8 +62,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
-        for trigger in ("insert", "delete", "update"):
+        for trigger in ("delete", "update"):
             op.execute(f"DROP TRIGGER papers_fts_{trigger}")
+        op.execute("DROP TABLE keyword_index_state")
         op.execute("DROP TABLE papers_fts")
     else:
         op.execute("DROP INDEX ix_papers_search_vector")
