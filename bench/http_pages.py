@@ -6,7 +6,8 @@ Fills a catalog with --papers papers listed over three years of weekdays (real t
 from ../shared/data/arxiv-listings.jsonl.gz under fresh ids, or synthetic text of realistic length
 when that file is absent), through the real `dailypapers ingest listings` command. Then it starts
 `dailypapers serve` (one process) and measures, with wrk, requests/s and p50/p99 latency of the
-empty route /healthz, the daily page /, a paper page and /api/daily_papers, and prints the query
+empty route /healthz, the daily page /, a paper page, the pages of 5,000 random papers (beyond any
+cache) and /api/daily_papers, and prints the query
 plans of the queries behind them. Targets (issue 4): daily page >= 40% of the empty route's
 requests/s; p99 < 50 ms at 32 connections; no query whose work grows with the catalog.
 """
@@ -17,6 +18,7 @@ import argparse
 import datetime as dt
 import os
 import re
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -80,10 +82,11 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def wrk(url: str, seconds: int, connections: int) -> tuple[float, float, float]:
+def wrk(url: str, seconds: int, connections: int, script: Path | None = None) -> tuple[float, float, float]:
     """Requests/s, p50 ms, p99 ms."""
+    extra = ["-s", str(script)] if script else []
     done = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url],
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", *extra, url],
         capture_output=True,
         text=True,
         check=True,
@@ -98,6 +101,18 @@ def wrk(url: str, seconds: int, connections: int) -> tuple[float, float, float]:
     if errors:
         raise RuntimeError(f"{url}: {errors.group(1)} error responses")
     return rate, percentile("50"), percentile("99")
+
+
+def random_paths_script(path: Path, data_dir: Path, count: int = 5000) -> Path:
+    """A wrk script asking for the pages of ``count`` random papers: no page cache helps there."""
+    with sqlite3.connect(data_dir / "dailypapers.db") as connection:
+        ids = [row[0] for row in connection.execute(f"select id from papers order by random() limit {count}")]
+    paths = ",".join(f'"/papers/{paper_id}"' for paper_id in ids)
+    path.write_text(
+        f"local paths = {{{paths}}}\n"
+        "request = function() return wrk.format('GET', paths[math.random(#paths)]) end\n"
+    )
+    return path
 
 
 def query_plans(data_dir: Path, paper_id: str, day: str) -> None:
@@ -123,6 +138,8 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--data-dir", type=Path, help="keep the catalog here between runs")
     args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("this benchmark drives the server with wrk: apt-get install wrk")
     with tempfile.TemporaryDirectory(prefix="bench-http-") as tmp:
         data_dir = args.data_dir or Path(tmp) / "data"
         env = {**os.environ, "DAILYPAPERS_DATA_DIR": str(data_dir)}
@@ -157,17 +174,19 @@ def main() -> None:
                     time.sleep(0.1)
             newest = orjson.loads(urllib.request.urlopen(base + "/api/daily_papers?limit=1").read())[0]
             paper_id, day = newest["paper"]["id"], newest["listedOn"]
+            random_papers = random_paths_script(Path(tmp) / "random_papers.lua", data_dir)
             routes = {
-                "empty route /healthz": "/healthz",
-                "daily page /": "/",
-                "paper page": f"/papers/{paper_id}",
-                "/api/daily_papers": "/api/daily_papers",
+                "empty route /healthz": ("/healthz", None),
+                "daily page /": ("/", None),
+                "paper page": (f"/papers/{paper_id}", None),
+                "random paper pages": ("/", random_papers),
+                "/api/daily_papers": ("/api/daily_papers", None),
             }
             print(f"wrk: {args.connections} connections, {args.seconds} s each, one server process")
             results = {}
-            for name, path in routes.items():
-                wrk(base + path, 2, args.connections)  # warm up
-                results[name] = wrk(base + path, args.seconds, args.connections)
+            for name, (path, script) in routes.items():
+                wrk(base + path, 2, args.connections, script)  # warm up
+                results[name] = wrk(base + path, args.seconds, args.connections, script)
                 rate, p50, p99 = results[name]
                 print(f"  {name:22s} {rate:9,.0f} req/s   p50 {p50:6.1f} ms   p99 {p99:6.1f} ms")
         finally:

@@ -3,6 +3,10 @@
 Each process keeps a rendered page for ``ttl`` seconds, so a burst of readers costs one query and
 one render instead of one per request; what a page shows is at most ``ttl`` seconds old
 (``DAILYPAPERS_PAGE_CACHE_SECONDS``; 0 turns it off).
+
+A page is made by one request at a time: while it is re-made, the others get the previous copy
+(or, the first time, wait for the one being made). Without that, every expiry would start dozens
+of identical renders at once and stall all of them.
 """
 
 from __future__ import annotations
@@ -21,21 +25,32 @@ class TtlCache(Generic[Value]):
         self.ttl = ttl
         self.max_entries = max_entries
         self._entries: OrderedDict[Hashable, tuple[float, Value]] = OrderedDict()
+        #: Keys being made right now, with an event set when the making ends.
+        self._making: dict[Hashable, threading.Event] = {}
         self._lock = threading.Lock()
 
     def get_or_make(self, key: Hashable, make: Callable[[], Value]) -> Value:
         if self.ttl <= 0:
             return make()
-        now = time.monotonic()
-        with self._lock:
-            hit = self._entries.get(key)
-            if hit is not None and hit[0] > now:
+        while True:
+            with self._lock:
+                hit = self._entries.get(key)
+                making = self._making.get(key)
+                if hit is not None and (hit[0] > time.monotonic() or making is not None):
+                    self._entries.move_to_end(key)
+                    return hit[1]
+                if making is None:
+                    self._making[key] = threading.Event()
+                    break
+            making.wait(timeout=30)  # then look again: made, or failed and ours to try
+        try:
+            value = make()  # outside the lock: a slow render must not hold up other pages
+            with self._lock:
+                self._entries[key] = (time.monotonic() + self.ttl, value)
                 self._entries.move_to_end(key)
-                return hit[1]
-        value = make()  # outside the lock: a slow render must not hold up cached pages
-        with self._lock:
-            self._entries[key] = (now + self.ttl, value)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
-        return value
+                while len(self._entries) > self.max_entries:
+                    self._entries.popitem(last=False)
+            return value
+        finally:
+            with self._lock:
+                self._making.pop(key).set()
