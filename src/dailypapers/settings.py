@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -68,6 +68,27 @@ class Settings(BaseSettings):
     )
 
     ingest_batch_size: int = Field(2000, ge=1, le=50_000, description="Records written per transaction.")
+
+    mail_from: str = Field(
+        "Daily Papers <papers@localhost>", description="Sender (From) of sign-in and digest emails."
+    )
+    smtp_host: str | None = Field(
+        None, description="SMTP server that sends mail; unset: mail is written to `maildir` in the data dir."
+    )
+    smtp_port: int = Field(587, ge=1, le=65535, description="Port of the SMTP server.")
+    smtp_username: str | None = Field(None, description="SMTP login; unset: no login.")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password.")
+    smtp_starttls: bool = Field(
+        True,
+        description="Upgrade the SMTP connection with STARTTLS (ignored when `DAILYPAPERS_SMTP_TLS` is on).",
+    )
+    smtp_tls: bool = Field(
+        False, description="Connect to the SMTP server over TLS from the start (port 465)."
+    )
+    smtp_timeout_seconds: float = Field(30.0, gt=0, description="Timeout of one SMTP command.")
+    smtp_connections: int = Field(
+        4, ge=1, le=100, description="SMTP connections used side by side to send a batch of emails."
+    )
 
     @field_validator("listing_include", "listing_exclude")
     @classmethod
