@@ -30,6 +30,7 @@ from dailypapers.search.service import update_search_index
 from dailypapers.settings import Settings
 from dailypapers.web.app import create_app
 from factories import listed_paper
+from fake_arxiv import FakeArxiv
 
 POSTGRES_URL = os.environ.get(
     "DAILYPAPERS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -139,6 +140,25 @@ def site(site_settings: Settings) -> Iterator[TestClient]:
 @pytest.fixture
 def empty_site(tmp_path: Path) -> TestClient:
     return TestClient(create_app(Settings(data_dir=tmp_path / "empty")))
+
+
+@pytest.fixture
+def fake_arxiv() -> Iterator[FakeArxiv]:
+    """A fake arXiv (API and OAI-PMH) on 127.0.0.1, serving tests/fixtures/arxiv; stopped after the test."""
+    with FakeArxiv() as server:
+        yield server
+
+
+@pytest.fixture
+def arxiv_settings(settings: Settings, fake_arxiv: FakeArxiv) -> Settings:
+    """Settings whose arXiv endpoints are the fake's, with no pause between requests."""
+    return settings.model_copy(
+        update={
+            "arxiv_api_url": fake_arxiv.api_url,
+            "arxiv_oai_url": fake_arxiv.oai_url,
+            "arxiv_delay_seconds": 0,
+        }
+    )
 
 
 def free_port() -> int:

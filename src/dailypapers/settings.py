@@ -37,6 +37,17 @@ class Settings(BaseSettings):
         5, ge=1, description="Subscriptions one client may send per 10 minutes."
     )
 
+    daily_submission_limit: int = Field(
+        10, ge=0, description="Papers one member may submit to the daily list per day."
+    )
+    sign_in_rate_limit: int = Field(
+        5, ge=1, description="Sign-in emails one address or client may ask for per hour."
+    )
+    vote_rate_limit: int = Field(600, ge=1, description="Votes one member or client may cast per minute.")
+    comment_rate_limit: int = Field(
+        10, ge=1, description="Comments one member or client may post per 10 minutes."
+    )
+
     arxiv_api_url: str = Field(
         "https://export.arxiv.org/api/query", description="arXiv API endpoint used by `ingest ids`."
     )

@@ -2,6 +2,17 @@
 
 from typing import Any
 
+from dailypapers.community.models import (
+    ApiToken,
+    AuditEntry,
+    Comment,
+    PaperActivity,
+    Report,
+    SignInLink,
+    User,
+    UserSession,
+    Vote,
+)
 from dailypapers.db.base import Base
 from dailypapers.digest.models import Subscriber
 from dailypapers.ingest.models import HarvestCheckpoint
@@ -17,4 +28,20 @@ def include_object(_object: Any, name: str | None, _type: str, reflected: bool, 
     return not (reflected and unmapped)
 
 
-__all__ = ["HarvestCheckpoint", "ListingEntry", "Paper", "Subscriber", "include_object", "metadata"]
+__all__ = [
+    "ApiToken",
+    "AuditEntry",
+    "Comment",
+    "HarvestCheckpoint",
+    "ListingEntry",
+    "Paper",
+    "PaperActivity",
+    "Report",
+    "SignInLink",
+    "Subscriber",
+    "User",
+    "UserSession",
+    "Vote",
+    "include_object",
+    "metadata",
+]

@@ -104,6 +104,23 @@ def insert_ignore(
         _execute_many(session, table, stmt, driver_rows(session.get_bind().dialect, table, rows))
 
 
+def insert_if_new(
+    session: Session, table: sa.TableClause, values: Mapping[str, Any], *, key: Sequence[str]
+) -> bool:
+    """Insert one row unless its ``key`` exists; say whether it was inserted (atomically, so two
+    concurrent calls cannot both see ``True``).
+
+    Told by ``RETURNING`` rather than the row count, which the PostgreSQL driver leaves at -1 here.
+    """
+    stmt = (
+        _insert(session.get_bind().dialect, table)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=list(key))
+        .returning(table.c[key[0]])
+    )
+    return session.execute(stmt).first() is not None
+
+
 def excluded(session: Session, table: sa.TableClause) -> Any:
     """The incoming row of an upsert, for ``update`` expressions."""
     return _insert(session.get_bind().dialect, table).excluded

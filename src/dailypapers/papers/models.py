@@ -80,6 +80,10 @@ class ListingEntry(Base):
     paper_id: Mapped[str] = mapped_column(sa.ForeignKey("papers.id", ondelete="CASCADE"), index=True)
     source: Mapped[str] = mapped_column(sa.String(16))
     submitted_at: Mapped[dt.datetime] = mapped_column(sa.DateTime)
+    #: The member who submitted it (``source == "user"``); none for the catalog's own entries.
+    submitted_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
 
     @property
     def listed_at(self) -> dt.datetime:

@@ -30,7 +30,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from lxml import etree
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "arxiv"
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "arxiv"
 ATOM_NS = "http://www.w3.org/2005/Atom"
 OAI_NS = "http://www.openarchives.org/OAI/2.0/"
 METADATA_PREFIXES = ("arXivRaw", "arXiv")

@@ -1,0 +1,139 @@
+"""The community: members, their sessions and API tokens, votes, comments, and moderation.
+
+Counts shown on every list (upvotes, comments) live in ``PaperActivity`` and change in the same
+transaction as the vote or comment they count, so they always equal what is stored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import cast
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from dailypapers.db.base import Base, JSONType
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    #: Stored lower-case: one account per address however it is typed.
+    email: Mapped[str] = mapped_column(sa.String(320), unique=True)
+    username: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    display_name: Mapped[str] = mapped_column(sa.String(100))
+    is_moderator: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    #: Hidden by a moderator: their comments and submissions leave every page.
+    hidden: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    followed_categories: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    followed_authors: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime)
+
+
+class SignInLink(Base):
+    """An emailed sign-in link: usable once, until ``expires_at``."""
+
+    __tablename__ = "sign_in_links"
+
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(320))
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(sa.DateTime)
+    used_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime)
+
+
+class UserSession(Base):
+    """A signed-in browser. Only a hash of the cookie's secret is stored."""
+
+    __tablename__ = "user_sessions"
+
+    token_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime)
+
+
+class ApiToken(Base):
+    """A personal token for scripts (``Authorization: Bearer``); only its hash is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(100))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime)
+
+
+class Vote(Base):
+    """One upvote: one per member per paper, by the primary key."""
+
+    __tablename__ = "votes"
+
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    paper_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    #: Trending reads the votes of the last days through this index.
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, index=True)
+
+
+class PaperActivity(Base):
+    """What the community did with a paper: counts kept exact, and whether moderators hid it."""
+
+    __tablename__ = "paper_activity"
+
+    paper_id: Mapped[str] = mapped_column(sa.ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True)
+    upvotes: Mapped[int] = mapped_column(sa.Integer, default=0)
+    comments: Mapped[int] = mapped_column(sa.Integer, default=0)
+    hidden: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+
+
+class Comment(Base):
+    """A comment on a paper, or a reply to one (one level: replies to replies attach to the top)."""
+
+    __tablename__ = "comments"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    paper_id: Mapped[str] = mapped_column(sa.ForeignKey("papers.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("comments.id", ondelete="CASCADE"))
+    #: As written (a Markdown subset); ``html`` is its sanitized rendering, made when it is saved.
+    body: Mapped[str] = mapped_column(sa.Text)
+    html: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime)
+    edited_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime)
+    deleted: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    hidden: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+
+
+class Report(Base):
+    """A member telling moderators about a comment; once per member per comment."""
+
+    __tablename__ = "reports"
+    __table_args__ = (sa.UniqueConstraint("comment_id", "reporter_id"),)
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    comment_id: Mapped[int] = mapped_column(sa.ForeignKey("comments.id", ondelete="CASCADE"), index=True)
+    reporter_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    reason: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime)
+
+
+class AuditEntry(Base):
+    """One moderation action, kept for the audit log page."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    moderator_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(sa.String(32))
+    target: Mapped[str] = mapped_column(sa.String(200))
+    reason: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, index=True)
+
+
+VOTES = cast(sa.Table, Vote.__table__)
+PAPER_ACTIVITY = cast(sa.Table, PaperActivity.__table__)
+REPORTS = cast(sa.Table, Report.__table__)

@@ -1,0 +1,166 @@
+"""Reads of the daily lists with what the community made of them: counts, submitters, trending.
+
+Trending ranks by upvotes that fade linearly over the chosen window: a vote cast just now counts
+1, one cast half a window ago counts 0.5, one older than the window counts nothing.
+``score = sum(1 - age / window)`` over the paper's votes younger than ``window``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, aliased
+
+from dailypapers.community.accounts import now
+from dailypapers.community.models import Comment, PaperActivity, User, Vote
+from dailypapers.db.dialect import epoch_seconds
+from dailypapers.papers.models import ListingEntry, Paper
+
+TrendingWindow = Literal["day", "week", "month"]
+WINDOWS: dict[str, dt.timedelta] = {
+    "day": dt.timedelta(days=1),
+    "week": dt.timedelta(days=7),
+    "month": dt.timedelta(days=30),
+}
+
+
+@dataclass(frozen=True)
+class ListedPaper:
+    """A paper as a list shows it."""
+
+    entry: ListingEntry | None
+    paper: Paper
+    upvotes: int
+    comments: int
+    submitter: User | None
+    trending_score: float = 0.0
+
+
+_SUBMITTER = aliased(User)
+_VISIBLE = sa.and_(Paper.deleted.is_(False), sa.func.coalesce(PaperActivity.hidden, False).is_(False))
+
+
+def _listed_select(score: sa.ColumnElement[Any]) -> sa.Select[Any]:
+    return (
+        sa.select(
+            ListingEntry,
+            Paper,
+            sa.func.coalesce(PaperActivity.upvotes, 0),
+            sa.func.coalesce(PaperActivity.comments, 0),
+            _SUBMITTER,
+            score,
+        )
+        .join(Paper, Paper.id == ListingEntry.paper_id)
+        .outerjoin(PaperActivity, PaperActivity.paper_id == ListingEntry.paper_id)
+        .outerjoin(_SUBMITTER, _SUBMITTER.id == ListingEntry.submitted_by_id)
+        .where(_VISIBLE)
+    )
+
+
+def _listed(row: sa.Row[Any]) -> ListedPaper:
+    entry, paper, upvotes, comments, submitter, score = tuple(row)
+    return ListedPaper(entry, paper, upvotes, comments, submitter, score)
+
+
+def _trending_scores(session: Session, window: TrendingWindow) -> sa.Subquery:
+    span = WINDOWS[window].total_seconds()
+    moment = now()
+    age = epoch_seconds(session, sa.literal(moment, sa.DateTime)) - epoch_seconds(session, Vote.created_at)
+    return (
+        sa.select(Vote.paper_id, sa.func.sum(1.0 - age / span).label("score"))
+        .where(Vote.created_at > moment - WINDOWS[window])
+        .group_by(Vote.paper_id)
+        .subquery()
+    )
+
+
+def ranked_entries(
+    session: Session,
+    first: dt.date,
+    last: dt.date,
+    *,
+    offset: int = 0,
+    limit: int = 50,
+    sort: Literal["upvotes", "trending"] = "upvotes",
+    window: TrendingWindow = "week",
+) -> list[ListedPaper]:
+    """The lists from ``first`` to ``last``, newest day first; within a day by upvotes (or trending
+    score), then by listing time. The work grows with the period, not the catalog."""
+    scores = _trending_scores(session, window) if sort == "trending" else None
+    score = sa.func.coalesce(scores.c.score, 0.0) if scores is not None else sa.literal(0.0)
+    statement = _listed_select(score).where(ListingEntry.day.between(first, last))
+    if scores is not None:
+        statement = statement.outerjoin(scores, scores.c.paper_id == ListingEntry.paper_id)
+    order = [ListingEntry.day.desc(), score.desc()] if scores is not None else [ListingEntry.day.desc()]
+    rows = session.execute(
+        statement.order_by(*order, sa.func.coalesce(PaperActivity.upvotes, 0).desc(), ListingEntry.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    return [_listed(row) for row in rows]
+
+
+def trending(session: Session, window: TrendingWindow, *, limit: int = 50) -> list[ListedPaper]:
+    """The papers with the highest trending score over ``window``, wherever they were listed."""
+    scores = _trending_scores(session, window)
+    rows = session.execute(
+        sa.select(
+            Paper,
+            sa.func.coalesce(PaperActivity.upvotes, 0),
+            sa.func.coalesce(PaperActivity.comments, 0),
+            scores.c.score,
+        )
+        .join(scores, scores.c.paper_id == Paper.id)
+        .outerjoin(PaperActivity, PaperActivity.paper_id == Paper.id)
+        .where(_VISIBLE)
+        .order_by(scores.c.score.desc(), Paper.id)
+        .limit(limit)
+    ).all()
+    return [
+        ListedPaper(None, paper, upvotes, comments, None, score) for paper, upvotes, comments, score in rows
+    ]
+
+
+def activity_of(session: Session, paper_id: str) -> PaperActivity | None:
+    return session.get(PaperActivity, paper_id)
+
+
+def is_hidden(session: Session, paper_id: str) -> bool:
+    activity = activity_of(session, paper_id)
+    return activity is not None and activity.hidden
+
+
+def submitted_by(session: Session, user: User, *, limit: int = 100) -> list[ListedPaper]:
+    rows = session.execute(
+        _listed_select(sa.literal(0.0))
+        .where(ListingEntry.submitted_by_id == user.id)
+        .order_by(ListingEntry.id.desc())
+        .limit(limit)
+    )
+    return [_listed(row) for row in rows]
+
+
+def upvoted_by(session: Session, user: User, *, limit: int = 100) -> list[Paper]:
+    return list(
+        session.scalars(
+            sa.select(Paper)
+            .join(Vote, Vote.paper_id == Paper.id)
+            .where(Vote.user_id == user.id, Paper.deleted.is_(False))
+            .order_by(Vote.created_at.desc())
+            .limit(limit)
+        )
+    )
+
+
+def comments_by(session: Session, user: User, *, limit: int = 100) -> list[Comment]:
+    return list(
+        session.scalars(
+            sa.select(Comment)
+            .where(Comment.user_id == user.id, Comment.deleted.is_(False), Comment.hidden.is_(False))
+            .order_by(Comment.id.desc())
+            .limit(limit)
+        )
+    )
