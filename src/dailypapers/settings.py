@@ -30,6 +30,10 @@ class Settings(BaseSettings):
         description="Signs forms and links; default: generated once into `secret_key` in the data dir. "
         "Set it when several servers share a database.",
     )
+    public_url: str = Field(
+        "http://127.0.0.1:8000",
+        description="The site's address as readers reach it; links in emails point there.",
+    )
     page_cache_seconds: float = Field(
         10.0, ge=0, description="How long a rendered daily list or paper page is reused (0: never)."
     )

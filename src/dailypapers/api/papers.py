@@ -11,12 +11,14 @@ from typing import Annotated, Any, Literal
 
 import orjson
 import sqlalchemy as sa
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 
 from dailypapers.api.errors import ApiError
 from dailypapers.api.shapes import paper_item, paper_object
-from dailypapers.db.write import read_session
+from dailypapers.community import queries as community
+from dailypapers.community.votes import set_vote
+from dailypapers.db.write import read_session, write_session
 from dailypapers.papers import queries
 from dailypapers.papers.citation import bibtex, paper_markdown
 from dailypapers.papers.ids import InvalidArxivId, parse_arxiv_id
@@ -25,6 +27,8 @@ from dailypapers.papers.periods import InvalidPeriod, Period, parse_period, peri
 from dailypapers.search.query import MAX_QUERY_LENGTH
 from dailypapers.search.service import search_papers
 from dailypapers.web.cache import TtlCache
+from dailypapers.web.members import Members
+from dailypapers.web.security import Limits
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
@@ -34,7 +38,7 @@ DEFAULT_SEARCH_LIMIT = 20
 MAX_SEARCH_LIMIT = 120
 
 
-def papers_router(engine: sa.Engine, cache_seconds: float = 0) -> APIRouter:
+def papers_router(engine: sa.Engine, members: Members, limits: Limits, cache_seconds: float = 0) -> APIRouter:
     router = APIRouter(tags=["papers"])
     #: Answers every client gets alike, reused for ``cache_seconds`` (see ``dailypapers.web.cache``).
     cache: TtlCache[bytes] = TtlCache(cache_seconds)
@@ -62,12 +66,18 @@ def papers_router(engine: sa.Engine, cache_seconds: float = 0) -> APIRouter:
         def answer() -> bytes:
             with read_session(engine) as session:
                 chosen = period or _newest_day(session)
-                if chosen is None or (submitter is not None and submitter != "dailypapers"):
-                    return b"[]"  # nobody but the catalog has submitted papers yet
-                rows = queries.listing_entries(
-                    session, chosen.first, chosen.last, offset=p * limit, limit=limit
+                if chosen is None:
+                    return b"[]"
+                listed = community.ranked_entries(
+                    session,
+                    chosen.first,
+                    chosen.last,
+                    offset=p * limit,
+                    limit=limit,
+                    sort="trending" if sort == "trending" else "upvotes",
+                    submitter=submitter,
                 )
-                return orjson.dumps([paper_item(paper, entry) for entry, paper in rows])
+                return orjson.dumps([paper_item(item) for item in listed])
 
         body = cache.get_or_make((period, submitter, sort, p, limit), answer)
         return Response(body, media_type="application/json")
@@ -82,8 +92,7 @@ def papers_router(engine: sa.Engine, cache_seconds: float = 0) -> APIRouter:
         """Answers a JSON array of items shaped like those of ``/api/daily_papers``, best match first."""
         with read_session(engine) as session:
             found = search_papers(session, q, limit=limit)
-            entries = queries.first_listing_entries_of(session, [paper.id for paper in found])
-            items = [paper_item(paper, entries.get(paper.id)) for paper in found]
+            items = [paper_item(item) for item in community.listed_papers(session, [p.id for p in found])]
         return Response(orjson.dumps(items), media_type="application/json")
 
     @router.get(
@@ -98,8 +107,28 @@ def papers_router(engine: sa.Engine, cache_seconds: float = 0) -> APIRouter:
     def paper_info(arxiv_id: str) -> dict[str, Any]:
         with read_session(engine) as session:
             paper = _paper_or_404(session, arxiv_id)
-            entry = queries.first_listing_entry_of(session, paper.id)
-            return paper_object(paper, entry)
+            (listed,) = community.listed_papers(session, [paper.id])
+            return paper_object(paper, listed.entry, upvotes=listed.upvotes, submitter=listed.submitter)
+
+    @router.post("/api/papers/{arxiv_id:path}/upvote", summary="Upvote a paper (API token)")
+    def api_upvote(request: Request, arxiv_id: str) -> dict[str, Any]:
+        return vote(request, arxiv_id, up=True)
+
+    @router.delete("/api/papers/{arxiv_id:path}/upvote", summary="Take an upvote back (API token)")
+    def api_remove_upvote(request: Request, arxiv_id: str) -> dict[str, Any]:
+        return vote(request, arxiv_id, up=False)
+
+    def vote(request: Request, arxiv_id: str, *, up: bool) -> dict[str, Any]:
+        """Scripts vote with ``Authorization: Bearer TOKEN`` (made on the settings page); idempotent."""
+        user = members.of_api_token(request)
+        if user is None:
+            raise ApiError(401, "send a personal API token: Authorization: Bearer TOKEN")
+        with read_session(engine) as session:
+            paper_id = _paper_or_404(session, arxiv_id).id
+        limits.hit(limits.votes, request, user)
+        with write_session(engine) as session:
+            count = set_vote(session, user, paper_id, up=up)
+        return {"paper": paper_id, "upvotes": count, "upvoted": up}
 
     @router.get(
         "/papers/{arxiv_id:path}.md", response_class=PlainTextResponse, summary="Paper page as Markdown"
@@ -139,6 +168,6 @@ def _paper_or_404(session: Any, arxiv_id: str) -> Paper:
     except InvalidArxivId as error:
         raise ApiError(404, str(error)) from None
     paper = queries.paper_by_id(session, parsed.id)
-    if paper is None or paper.deleted:
+    if paper is None or paper.deleted or community.is_hidden(session, parsed.id):
         raise ApiError(404, f"no paper {parsed.id} in this catalog")
     return paper

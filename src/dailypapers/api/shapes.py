@@ -10,13 +10,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from dailypapers.community.accounts import CATALOG_USERNAME
+from dailypapers.community.models import User
+from dailypapers.community.queries import ListedPaper
 from dailypapers.papers.models import ListingEntry, Paper
 from dailypapers.papers.text import plain_text
 
 #: Who put automatic entries on the lists: the catalog itself.
 CATALOG_USER = {
-    "_id": "dailypapers",
-    "user": "dailypapers",
+    "_id": CATALOG_USERNAME,
+    "user": CATALOG_USERNAME,
     "fullname": "Daily Papers",
     "avatarUrl": "",
     "isPro": False,
@@ -60,14 +63,30 @@ def _extras(paper: Paper) -> dict[str, Any]:
     }
 
 
-def paper_object(paper: Paper, entry: ListingEntry | None, *, upvotes: int = 0) -> dict[str, Any]:
+def user_object(user: User | None) -> dict[str, Any]:
+    """A member as the Hub describes users; the catalog itself for entries nobody submitted."""
+    if user is None:
+        return CATALOG_USER
+    return {
+        "_id": str(user.id),
+        "user": user.username,
+        "fullname": user.display_name,
+        "avatarUrl": "",
+        "isPro": False,
+        "type": "user",
+    }
+
+
+def paper_object(
+    paper: Paper, entry: ListingEntry | None, *, upvotes: int = 0, submitter: User | None = None
+) -> dict[str, Any]:
     """The flat paper object of ``GET /api/papers/{id}``."""
     return {
         "id": paper.id,
         "authors": _authors(paper),
         "publishedAt": timestamp(paper.submitted_at),
         "submittedOnDailyAt": timestamp(entry.listed_at) if entry else None,
-        "submittedOnDailyBy": CATALOG_USER if entry else None,
+        "submittedOnDailyBy": user_object(submitter) if entry else None,
         "title": plain_text(paper.title),
         "summary": plain_text(paper.abstract),
         "upvotes": upvotes,
@@ -76,23 +95,23 @@ def paper_object(paper: Paper, entry: ListingEntry | None, *, upvotes: int = 0) 
     }
 
 
-def paper_item(
-    paper: Paper, entry: ListingEntry | None, *, upvotes: int = 0, comments: int = 0
-) -> dict[str, Any]:
+def paper_item(listed: ListedPaper) -> dict[str, Any]:
     """One item of ``GET /api/daily_papers`` and ``/api/papers/search``: the paper, wrapped with when
     and by whom it was put on a daily list (``None`` for a paper that never was).
     """
+    paper, entry, upvotes = listed.paper, listed.entry, listed.upvotes
     return {
-        "paper": paper_object(paper, entry, upvotes=upvotes),
+        "paper": paper_object(paper, entry, upvotes=upvotes, submitter=listed.submitter),
         "publishedAt": timestamp(entry.listed_at) if entry else None,
         "title": plain_text(paper.title),
         "summary": plain_text(paper.abstract),
         "thumbnail": "",
-        "numComments": comments,
+        "numComments": listed.comments,
         # Repeated beside "paper": the client reads paper.upvotes with `or`, so 0 there reads as None.
         "upvotes": upvotes,
-        "submittedBy": CATALOG_USER if entry else None,
+        "submittedBy": user_object(listed.submitter) if entry else None,
         "isAuthorParticipating": False,
         "listedOn": entry.day.isoformat() if entry else None,
+        "trendingScore": round(listed.trending_score, 3),
         **_extras(paper),
     }

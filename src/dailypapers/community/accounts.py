@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session
 from dailypapers.community.models import ApiToken, SignInLink, User, UserSession
 
 SIGN_IN_LINK_LIFETIME = dt.timedelta(minutes=30)
+#: The name under which the catalog's own list entries appear as submitted; no member gets it.
+CATALOG_USERNAME = "dailypapers"
 _USERNAME_CHARACTERS = re.compile(r"[^a-z0-9_-]+")
 
 
@@ -80,7 +82,7 @@ def use_sign_in_link(session: Session, link_id: str) -> User:
 def _create_user(session: Session, email: str, created: dt.datetime) -> User:
     base = _USERNAME_CHARACTERS.sub("-", email.split("@")[0].lower()).strip("-")[:30] or "member"
     username, number = base, 1
-    while session.scalar(sa.select(User.id).where(User.username == username)) is not None:
+    while username == CATALOG_USERNAME or session.scalar(sa.select(User.id).where(User.username == username)):
         number += 1
         username = f"{base}-{number}"
     user = User(

@@ -95,8 +95,8 @@ def delete_comment(session: Session, user: User, comment_id: int) -> Comment:
     return comment
 
 
-def report_comment(session: Session, user: User, comment_id: int, reason: str) -> bool:
-    """Tell moderators; a member reports a comment once (``False`` when already reported)."""
+def report_comment(session: Session, user: User, comment_id: int, reason: str) -> Comment:
+    """Tell moderators about the comment; a second report by the same member changes nothing."""
     comment = session.get(Comment, comment_id)
     if comment is None or comment.deleted:
         raise CommentRefused("this comment is not there any more")
@@ -106,7 +106,8 @@ def report_comment(session: Session, user: User, comment_id: int, reason: str) -
         "reason": reason.strip()[:500],
         "created_at": now(),
     }
-    return insert_if_new(session, REPORTS, report, key=["comment_id", "reporter_id"])
+    insert_if_new(session, REPORTS, report, key=["comment_id", "reporter_id"])
+    return comment
 
 
 def _count_comments(session: Session, paper_id: str, delta: int) -> None:

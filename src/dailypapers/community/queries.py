@@ -14,9 +14,10 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
-from dailypapers.community.accounts import now
+from dailypapers.community.accounts import CATALOG_USERNAME, now
 from dailypapers.community.models import Comment, PaperActivity, User, Vote
 from dailypapers.db.dialect import epoch_seconds
+from dailypapers.papers import queries as papers_queries
 from dailypapers.papers.models import ListingEntry, Paper
 
 TrendingWindow = Literal["day", "week", "month"]
@@ -40,6 +41,8 @@ class ListedPaper:
 
 
 _SUBMITTER = aliased(User)
+_UPVOTES = sa.func.coalesce(PaperActivity.upvotes, 0)
+_COMMENTS = sa.func.coalesce(PaperActivity.comments, 0)
 _VISIBLE = sa.and_(Paper.deleted.is_(False), sa.func.coalesce(PaperActivity.hidden, False).is_(False))
 
 
@@ -48,8 +51,8 @@ def _listed_select(score: sa.ColumnElement[Any]) -> sa.Select[Any]:
         sa.select(
             ListingEntry,
             Paper,
-            sa.func.coalesce(PaperActivity.upvotes, 0),
-            sa.func.coalesce(PaperActivity.comments, 0),
+            _UPVOTES,
+            _COMMENTS,
             _SUBMITTER,
             score,
         )
@@ -86,19 +89,22 @@ def ranked_entries(
     limit: int = 50,
     sort: Literal["upvotes", "trending"] = "upvotes",
     window: TrendingWindow = "week",
+    submitter: str | None = None,
 ) -> list[ListedPaper]:
     """The lists from ``first`` to ``last``, newest day first; within a day by upvotes (or trending
     score), then by listing time. The work grows with the period, not the catalog."""
     scores = _trending_scores(session, window) if sort == "trending" else None
     score = sa.func.coalesce(scores.c.score, 0.0) if scores is not None else sa.literal(0.0)
     statement = _listed_select(score).where(ListingEntry.day.between(first, last))
+    if submitter == CATALOG_USERNAME:
+        statement = statement.where(ListingEntry.submitted_by_id.is_(None))
+    elif submitter is not None:
+        statement = statement.where(_SUBMITTER.username == submitter)
     if scores is not None:
         statement = statement.outerjoin(scores, scores.c.paper_id == ListingEntry.paper_id)
     order = [ListingEntry.day.desc(), score.desc()] if scores is not None else [ListingEntry.day.desc()]
     rows = session.execute(
-        statement.order_by(*order, sa.func.coalesce(PaperActivity.upvotes, 0).desc(), ListingEntry.id)
-        .offset(offset)
-        .limit(limit)
+        statement.order_by(*order, _UPVOTES.desc(), ListingEntry.id).offset(offset).limit(limit)
     )
     return [_listed(row) for row in rows]
 
@@ -109,8 +115,8 @@ def trending(session: Session, window: TrendingWindow, *, limit: int = 50) -> li
     rows = session.execute(
         sa.select(
             Paper,
-            sa.func.coalesce(PaperActivity.upvotes, 0),
-            sa.func.coalesce(PaperActivity.comments, 0),
+            _UPVOTES,
+            _COMMENTS,
             scores.c.score,
         )
         .join(scores, scores.c.paper_id == Paper.id)
@@ -122,6 +128,34 @@ def trending(session: Session, window: TrendingWindow, *, limit: int = 50) -> li
     return [
         ListedPaper(None, paper, upvotes, comments, None, score) for paper, upvotes, comments, score in rows
     ]
+
+
+def listed_papers(session: Session, paper_ids: list[str]) -> list[ListedPaper]:
+    """The papers with these ids as lists show them (their first listing, counts and submitter),
+    in the order given; unknown, deleted and hidden papers are left out."""
+    if not paper_ids:
+        return []
+    first_entries = papers_queries.first_listing_entries_of(session, paper_ids)
+    rows = session.execute(
+        sa.select(Paper, _UPVOTES, _COMMENTS)
+        .outerjoin(PaperActivity, PaperActivity.paper_id == Paper.id)
+        .where(Paper.id.in_(paper_ids), _VISIBLE)
+    ).all()
+    found = {paper.id: (paper, upvotes, comments) for paper, upvotes, comments in rows}
+    submitter_ids = {entry.submitted_by_id for entry in first_entries.values() if entry.submitted_by_id}
+    submitters = (
+        {user.id: user for user in session.scalars(sa.select(User).where(User.id.in_(submitter_ids)))}
+        if submitter_ids
+        else {}
+    )
+    listed = []
+    for paper_id in paper_ids:
+        if paper_id in found:
+            paper, upvotes, comments = found[paper_id]
+            entry = first_entries.get(paper_id)
+            submitter = submitters.get(entry.submitted_by_id) if entry and entry.submitted_by_id else None
+            listed.append(ListedPaper(entry, paper, upvotes, comments, submitter))
+    return listed
 
 
 def activity_of(session: Session, paper_id: str) -> PaperActivity | None:

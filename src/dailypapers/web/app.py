@@ -16,14 +16,19 @@ from starlette.exceptions import HTTPException
 
 from dailypapers.api.errors import install_error_handlers
 from dailypapers.api.papers import papers_router
+from dailypapers.community.comments import CommentRefused
 from dailypapers.db.engine import create_db_engine
 from dailypapers.db.migrate import upgrade_database
+from dailypapers.mail.transport import transport_from_settings
 from dailypapers.papers.text import plain_text
 from dailypapers.settings import Settings
+from dailypapers.web.accounts import accounts_router
+from dailypapers.web.community import community_router
 from dailypapers.web.feeds import feeds_router
+from dailypapers.web.members import Forbidden, Members, SignInRequired, sign_in_redirect
 from dailypapers.web.pages import PageNotFound, pages_router
 from dailypapers.web.rendering import Renderer
-from dailypapers.web.security import Csrf, CsrfRejected, RateLimited, RateLimiter, site_secret
+from dailypapers.web.security import Csrf, CsrfRejected, Limits, RateLimited, RateLimiter, site_secret
 from dailypapers.web.subscribe import subscribe_router
 
 WEB_DIR = Path(__file__).parent
@@ -40,20 +45,48 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title=settings.site_name, description="Daily arXiv papers, ranked by the community.")
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
-    # Before the pages: /papers/{id}.md and /papers/feed.rss would otherwise read as paper ids.
-    app.include_router(papers_router(engine, settings.page_cache_seconds))
+    # The API, feeds and actions come before the pages: /papers/{id}.md, /papers/feed.rss and
+    # /papers/{id}/upvote would otherwise read as paper ids.
+    secret = site_secret(settings)
+    renderer = Renderer(templates, Csrf(secret), settings.page_cache_seconds)
+    members = Members(engine)
+    limits = Limits(settings)
+    app.include_router(papers_router(engine, members, limits, settings.page_cache_seconds))
     app.include_router(feeds_router(engine, settings.site_name))
-    renderer = Renderer(templates, Csrf(site_secret(settings)), settings.page_cache_seconds)
-    app.include_router(pages_router(engine, renderer))
+    app.include_router(
+        accounts_router(engine, settings, renderer, members, transport_from_settings(settings), secret)
+    )
+    app.include_router(community_router(engine, settings, renderer, members, limits))
+    app.include_router(pages_router(engine, renderer, members))
     app.include_router(subscribe_router(engine, renderer, RateLimiter(settings.subscribe_rate_limit, 600)))
+
+    @app.exception_handler(SignInRequired)
+    async def sign_in_required(request: Request, _error: SignInRequired) -> Response:
+        if request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", ""):
+            return JSONResponse(
+                {"error": "sign in first (API: Authorization: Bearer TOKEN)"}, status_code=401
+            )
+        return sign_in_redirect(request)
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(request: Request, error: Forbidden) -> Response:
+        return error_page(request, 403, "Not allowed", str(error))
+
+    @app.exception_handler(CommentRefused)
+    async def comment_refused(request: Request, error: CommentRefused) -> Response:
+        return error_page(request, 400, "Comment not saved", str(error))
 
     @app.exception_handler(CsrfRejected)
     async def csrf_rejected(request: Request, error: CsrfRejected) -> HTMLResponse:
         return error_page(request, 403, "Form expired", str(error))
 
     @app.exception_handler(RateLimited)
-    async def rate_limited(request: Request, error: RateLimited) -> HTMLResponse:
-        response = error_page(request, 429, "Slow down", str(error))
+    async def rate_limited(request: Request, error: RateLimited) -> Response:
+        response: Response
+        if request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", ""):
+            response = JSONResponse({"error": str(error)}, status_code=429)
+        else:
+            response = error_page(request, 429, "Slow down", str(error))
         response.headers["Retry-After"] = str(error.retry_after)
         return response
 
@@ -63,8 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return Response("ok", media_type="text/plain")
 
     def error_page(request: Request, status: int, heading: str, message: str) -> HTMLResponse:
-        context = {"heading": heading, "message": message}
-        return templates.TemplateResponse(request, "error.html", context, status_code=status)
+        return renderer.page(request, "error.html", status, heading=heading, message=message)
 
     @app.exception_handler(PageNotFound)
     async def page_not_found(request: Request, error: PageNotFound) -> HTMLResponse:

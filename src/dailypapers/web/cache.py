@@ -54,3 +54,8 @@ class TtlCache(Generic[Value]):
         finally:
             with self._lock:
                 self._making.pop(key).set()
+
+    def clear(self) -> None:
+        """Forget every page: after a moderator hides something it must leave the pages at once."""
+        with self._lock:
+            self._entries.clear()

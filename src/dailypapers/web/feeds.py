@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from feedgen.feed import FeedGenerator
 
+from dailypapers.community import queries as community
 from dailypapers.db.write import read_session
 from dailypapers.papers import queries
 from dailypapers.papers.models import ListingEntry, Paper
@@ -32,7 +33,8 @@ def feeds_router(engine: sa.Engine, site_name: str) -> APIRouter:
             raise PageNotFound("Feeds are feed.rss and feed.atom.")
         with read_session(engine) as session:
             day = _day(date) if date else queries.newest_listing_day(session)
-            entries = queries.listing_entries(session, day, day, limit=FEED_SIZE) if day else []
+            listed = community.ranked_entries(session, day, day, limit=FEED_SIZE) if day else []
+            entries = [(item.entry, item.paper) for item in listed if item.entry is not None]
         etag, modified = _validators(kind, entries)
         headers = {"ETag": etag, "Cache-Control": "public, max-age=300"}
         if modified:

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
+from typing import Any
+
 import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from dailypapers.community import queries as community
+from dailypapers.community.comments import threads_of
+from dailypapers.community.votes import upvoted_among
 from dailypapers.db.write import read_session
 from dailypapers.papers import queries
 from dailypapers.papers.citation import bibtex
 from dailypapers.papers.ids import InvalidArxivId, parse_arxiv_id
 from dailypapers.papers.periods import InvalidPeriod, Period, PeriodKind, parse_period, period_of
+from dailypapers.web.members import Members
 from dailypapers.web.rendering import PageParts, Renderer
 
 PERIOD_NAMES: tuple[tuple[PeriodKind, str], ...] = (("date", "Day"), ("week", "Week"), ("month", "Month"))
@@ -22,17 +29,33 @@ class PageNotFound(Exception):
     """Answered with the site's 404 page; the message tells the reader what was not found."""
 
 
-def pages_router(engine: sa.Engine, renderer: Renderer) -> APIRouter:
+def pages_router(engine: sa.Engine, renderer: Renderer, members: Members) -> APIRouter:
     router = APIRouter(include_in_schema=False)
 
+    def personal(request: Request) -> Callable[[dict[str, Any]], dict[str, Any]]:
+        """What a signed-in member's copy of a page adds: which of its papers they upvoted."""
+
+        def votes(context: dict[str, Any]) -> dict[str, Any]:
+            shown = [listed.paper.id for listed in context.get("entries", [])]
+            if "paper" in context:
+                shown.append(context["paper"].id)
+            with read_session(engine) as session:
+                return {"voted": upvoted_among(session, members.current(request), shown)}
+
+        return votes
+
+    def cached(request: Request, key: Hashable, parts: Callable[[], PageParts]) -> HTMLResponse:
+        user = members.current(request)
+        return renderer.cached_page(request, key, parts, user=user, personal=personal(request))
+
     def period_page(request: Request, period: Period | None, page: int) -> HTMLResponse:
-        return renderer.cached_page(request, ("list", period, page), lambda: period_parts(period, page))
+        return cached(request, ("list", period, page), lambda: period_parts(period, page))
 
     def period_parts(period: Period | None, page: int) -> PageParts:
         if period is None:
             return 200, "list.html", {"period": None, "entries": [], "newer": None, "older": None}
         with read_session(engine) as session:
-            entries = queries.listing_entries(
+            entries = community.ranked_entries(
                 session, period.first, period.last, offset=page * PAGE_SIZE, limit=PAGE_SIZE + 1
             )
             older_day = queries.previous_listing_day(session, period.first)
@@ -61,7 +84,7 @@ def pages_router(engine: sa.Engine, renderer: Renderer) -> APIRouter:
                 day = queries.newest_listing_day(session)
             return period_parts(period_of("date", day) if day else None, 0)
 
-        return renderer.cached_page(request, "home", newest_day_parts)
+        return cached(request, "home", newest_day_parts)
 
     @router.get("/papers", response_model=None)
     def papers_index(request: Request, date: str | None = None) -> Response:
@@ -95,11 +118,20 @@ def pages_router(engine: sa.Engine, renderer: Renderer) -> APIRouter:
         def paper_parts() -> PageParts:
             with read_session(engine) as session:
                 paper = queries.paper_by_id(session, parsed.id)
-                if paper is None or paper.deleted:
+                if paper is None or paper.deleted or community.is_hidden(session, parsed.id):
                     raise PageNotFound(f"There is no paper {parsed.id} in this catalog.")
                 days = queries.listing_days_of(session, paper.id)
-            return 200, "paper.html", {"paper": paper, "days": days, "bibtex": bibtex(paper)}
+                activity = community.activity_of(session, paper.id)
+                threads = threads_of(session, paper.id)
+            context = {
+                "paper": paper,
+                "days": days,
+                "bibtex": bibtex(paper),
+                "upvotes": activity.upvotes if activity else 0,
+                "threads": threads,
+            }
+            return 200, "paper.html", context
 
-        return renderer.cached_page(request, ("paper", parsed.id), paper_parts)
+        return cached(request, ("paper", parsed.id), paper_parts)
 
     return router

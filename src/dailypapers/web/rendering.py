@@ -9,6 +9,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from dailypapers.community.models import User
 from dailypapers.web.cache import TtlCache
 from dailypapers.web.security import Csrf, set_csrf_cookie
 
@@ -25,8 +26,24 @@ class Renderer:
         self.csrf = csrf
         self.cache: TtlCache[tuple[int, str]] = TtlCache(cache_seconds)
 
-    def cached_page(self, request: Request, key: Hashable, parts: Callable[[], PageParts]) -> HTMLResponse:
-        """A page that is the same for every visitor but for its CSRF token, rendered once per ``key``."""
+    def cached_page(
+        self,
+        request: Request,
+        key: Hashable,
+        parts: Callable[[], PageParts],
+        *,
+        user: User | None = None,
+        personal: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    ) -> HTMLResponse:
+        """A page that is the same for every visitor but for its CSRF token, rendered once per ``key``.
+
+        A signed-in member gets it fresh, with ``personal(context)`` added (their votes, their name):
+        they must see what they just did.
+        """
+        if user is not None:
+            status, template, context = parts()
+            context.update(personal(context) if personal else {})
+            return self.page(request, template, status, user=user, **context)
 
         def render() -> tuple[int, str]:
             status, template, context = parts()
@@ -44,6 +61,8 @@ class Renderer:
         new_cookies: dict[str, str] = {}
         context["csrf_token"] = self.csrf.token_for(request, new_cookies)
         response = self.templates.TemplateResponse(request, template, context, status_code=status_code)
+        if context.get("user") is not None:
+            response.headers["Cache-Control"] = "private, no-store"
         for value in new_cookies.values():
             set_csrf_cookie(response, value, secure=request.url.scheme == "https")
         return response

@@ -16,6 +16,7 @@ from pathlib import Path
 from fastapi import Request, Response
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from dailypapers.community.models import User
 from dailypapers.settings import Settings
 
 CSRF_COOKIE = "dailypapers_csrf"
@@ -99,3 +100,21 @@ class RateLimiter:
             hits.append(now)
             if len(self._hits) > 100_000:  # forget idle clients rather than grow without bound
                 self._hits = {k: v for k, v in self._hits.items() if v and v[-1] > now - self.window}
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+class Limits:
+    """Per-member and per-client limits of each kind of action (see the settings)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.votes = RateLimiter(settings.vote_rate_limit, 60)
+        self.comments = RateLimiter(settings.comment_rate_limit, 600)
+        self.submissions = RateLimiter(max(settings.daily_submission_limit * 3, 1), 3600)
+
+    @staticmethod
+    def hit(limiter: RateLimiter, request: Request, user: User) -> None:
+        limiter.hit(f"user:{user.id}")
+        limiter.hit(f"ip:{client_address(request)}")

@@ -1,0 +1,219 @@
+"""Signing in and out, profiles, personal settings and API tokens, and the moderators' pages."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from dailypapers.community import accounts, moderation
+from dailypapers.community import queries as community
+from dailypapers.db.write import read_session, write_session
+from dailypapers.mail.message import build_message
+from dailypapers.mail.transport import MailTransport, TemporaryFailure
+from dailypapers.papers import queries as papers
+from dailypapers.settings import Settings
+from dailypapers.web.members import SESSION_COOKIE, Members, local_path, set_session_cookie
+from dailypapers.web.pages import PageNotFound
+from dailypapers.web.rendering import Renderer
+from dailypapers.web.security import CSRF_FIELD, RateLimiter, client_address
+
+LINK_SECONDS = int(accounts.SIGN_IN_LINK_LIFETIME.total_seconds())
+CsrfToken = Annotated[str | None, Form(alias=CSRF_FIELD)]
+
+
+def accounts_router(
+    engine: sa.Engine,
+    settings: Settings,
+    renderer: Renderer,
+    members: Members,
+    mail: MailTransport,
+    secret: str,
+) -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+    links = URLSafeTimedSerializer(secret, salt="sign-in")
+    sign_in_limits = RateLimiter(settings.sign_in_rate_limit, 3600)
+    sign_in_text = renderer.templates.get_template("mail/sign_in.txt")
+
+    @router.get("/signin", response_class=HTMLResponse)
+    def sign_in_form(request: Request, next: str = "/") -> HTMLResponse:
+        return renderer.page(request, "signin.html", next=local_path(next), user=members.current(request))
+
+    @router.post("/signin", response_class=HTMLResponse)
+    def send_sign_in_link(
+        request: Request,
+        csrf_token: CsrfToken = None,
+        email: Annotated[str, Form(max_length=320)] = "",
+        next: Annotated[str, Form(max_length=500)] = "/",
+    ) -> HTMLResponse:
+        renderer.csrf.check(request, csrf_token)
+        try:
+            address = accounts.normalize_email(email)
+        except accounts.InvalidEmail as error:
+            context: dict[str, Any] = {"error": str(error), "email": email, "next": local_path(next)}
+            return renderer.page(request, "signin.html", 400, **context)
+        sign_in_limits.hit(f"ip:{client_address(request)}")
+        sign_in_limits.hit(f"email:{address}")
+        with write_session(engine) as session:
+            link_id = accounts.create_sign_in_link(session, address)
+        url = f"{settings.public_url.rstrip('/')}/signin/{links.dumps([link_id, local_path(next)])}"
+        message = build_message(
+            sender=settings.mail_from,
+            to=address,
+            subject=f"Sign in to {settings.site_name}",
+            text=sign_in_text.render(url=url, site_name=settings.site_name),
+        )
+        try:
+            mail.send(message)
+        except TemporaryFailure:
+            return renderer.page(
+                request, "signin.html", 503, error="The mail server is busy; try again soon."
+            )
+        return renderer.page(request, "signin_sent.html", email=address)
+
+    def _link(token: str) -> tuple[str, str]:
+        try:
+            link_id, next_path = links.loads(
+                token, max_age=int(accounts.SIGN_IN_LINK_LIFETIME.total_seconds())
+            )
+        except SignatureExpired:
+            raise PageNotFound("This sign-in link has expired; ask for a new one.") from None
+        except BadSignature:
+            raise PageNotFound("This sign-in link is not valid.") from None
+        return str(link_id), local_path(str(next_path))
+
+    @router.get("/signin/{token}", response_class=HTMLResponse)
+    def confirm_sign_in(request: Request, token: str) -> HTMLResponse:
+        """A button, not an immediate sign-in: mail scanners that open links must not spend them."""
+        _link(token)
+        return renderer.page(request, "signin_confirm.html", token=token)
+
+    @router.post("/signin/{token}", response_model=None)
+    def complete_sign_in(request: Request, token: str, csrf_token: CsrfToken = None) -> Response:
+        renderer.csrf.check(request, csrf_token)
+        link_id, next_path = _link(token)
+        try:
+            with write_session(engine) as session:
+                user = accounts.use_sign_in_link(session, link_id)
+                if user.hidden:
+                    raise accounts.InvalidSignInLink("this account has been suspended")
+                secret_value = accounts.start_session(session, user)
+        except accounts.InvalidSignInLink as error:
+            raise PageNotFound(str(error).capitalize() + ".") from None
+        response = RedirectResponse(next_path, status_code=303)
+        set_session_cookie(response, secret_value, secure=request.url.scheme == "https")
+        return response
+
+    @router.post("/signout")
+    def sign_out(
+        request: Request, csrf_token: CsrfToken = None, everywhere: Annotated[str, Form()] = ""
+    ) -> RedirectResponse:
+        renderer.csrf.check(request, csrf_token)
+        user = members.current(request)
+        secret_value = request.cookies.get(SESSION_COOKIE)
+        if user is not None and secret_value:
+            with write_session(engine) as session:
+                if everywhere:
+                    accounts.end_all_sessions(session, user)
+                else:
+                    accounts.end_session(session, secret_value)
+        response = RedirectResponse("/", status_code=303)
+        response.delete_cookie(SESSION_COOKIE)
+        return response
+
+    @router.get("/u/{username}", response_class=HTMLResponse)
+    def profile(request: Request, username: str) -> HTMLResponse:
+        with read_session(engine) as session:
+            member = accounts.user_by_username(session, username)
+            if member is None or member.hidden:
+                raise PageNotFound(f"There is no member {username}.")
+            context: dict[str, Any] = {
+                "member": member,
+                "submitted": community.submitted_by(session, member),
+                "upvoted": community.upvoted_by(session, member),
+                "comments": community.comments_by(session, member),
+            }
+        return renderer.page(request, "profile.html", user=members.current(request), **context)
+
+    @router.get("/settings", response_class=HTMLResponse)
+    def settings_page(request: Request) -> HTMLResponse:
+        user = members.required(request)
+        with read_session(engine) as session:
+            tokens = accounts.api_tokens_of(session, user)
+        return renderer.page(request, "settings.html", user=user, tokens=tokens)
+
+    @router.post("/settings", response_class=HTMLResponse)
+    def save_settings(
+        request: Request,
+        csrf_token: CsrfToken = None,
+        display_name: Annotated[str, Form(max_length=100)] = "",
+        categories: Annotated[str, Form(max_length=2000)] = "",
+        authors: Annotated[str, Form(max_length=5000)] = "",
+    ) -> RedirectResponse:
+        renderer.csrf.check(request, csrf_token)
+        user = members.required(request)
+        with write_session(engine) as session:
+            accounts.update_profile(
+                session,
+                session.merge(user),
+                display_name=display_name,
+                categories=categories.replace(",", " ").split(),
+                authors=authors.splitlines(),
+            )
+        return RedirectResponse("/settings", status_code=303)
+
+    @router.post("/settings/tokens", response_class=HTMLResponse)
+    def create_token(
+        request: Request, csrf_token: CsrfToken = None, name: Annotated[str, Form(max_length=100)] = ""
+    ) -> HTMLResponse:
+        renderer.csrf.check(request, csrf_token)
+        user = members.required(request)
+        with write_session(engine) as session:
+            created = accounts.create_api_token(session, user, name)
+        with read_session(engine) as session:
+            tokens = accounts.api_tokens_of(session, user)
+        return renderer.page(request, "settings.html", user=user, tokens=tokens, new_token=created)
+
+    @router.post("/settings/tokens/{token_id}/revoke")
+    def revoke_token(request: Request, token_id: int, csrf_token: CsrfToken = None) -> RedirectResponse:
+        renderer.csrf.check(request, csrf_token)
+        user = members.required(request)
+        with write_session(engine) as session:
+            accounts.revoke_api_token(session, user, token_id)
+        return RedirectResponse("/settings", status_code=303)
+
+    @router.get("/moderation", response_class=HTMLResponse)
+    def moderation_page(request: Request) -> HTMLResponse:
+        user = members.moderator(request)
+        with read_session(engine) as session:
+            reports = moderation.open_reports(session)
+            log = moderation.audit_log(session)
+        return renderer.page(request, "moderation.html", user=user, reports=reports, log=log)
+
+    @router.post("/moderation/hide")
+    def hide(
+        request: Request,
+        csrf_token: CsrfToken = None,
+        kind: Annotated[str, Form(max_length=16)] = "",
+        target: Annotated[str, Form(max_length=200)] = "",
+        reason: Annotated[str, Form(max_length=500)] = "",
+    ) -> RedirectResponse:
+        renderer.csrf.check(request, csrf_token)
+        moderator = members.moderator(request)
+        with write_session(engine) as session:
+            moderator = session.merge(moderator)
+            if kind == "paper" and papers.paper_by_id(session, target) is not None:
+                moderation.hide_paper(session, moderator, target, reason)
+            elif kind == "comment" and target.isdigit():
+                moderation.hide_comment(session, moderator, int(target), reason)
+            elif kind == "user" and (member := accounts.user_by_username(session, target)) is not None:
+                moderation.hide_user(session, moderator, member, reason)
+            else:
+                raise PageNotFound(f"Nothing to hide: {kind} {target}")
+        renderer.cache.clear()
+        return RedirectResponse("/moderation", status_code=303)
+
+    return router

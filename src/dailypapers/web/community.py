@@ -1,0 +1,147 @@
+"""What members do on the site: submit papers, upvote, comment, reply, edit, delete and report.
+
+Every route here changes state: each checks the CSRF token, needs a signed-in member and counts
+against the member's and the client's rate limits. Forms work without JavaScript (a redirect back
+to the page); the upvote script asks for JSON instead and updates the button in place.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from dailypapers.community import comments
+from dailypapers.community.queries import TrendingWindow, is_hidden, trending
+from dailypapers.community.submissions import SubmissionRefused, submit_paper
+from dailypapers.community.votes import set_vote, upvoted_among
+from dailypapers.db.write import read_session, write_session
+from dailypapers.papers import queries as papers
+from dailypapers.papers.ids import InvalidArxivId, parse_arxiv_id
+from dailypapers.settings import Settings
+from dailypapers.web.accounts import CsrfToken
+from dailypapers.web.members import Members, local_path
+from dailypapers.web.pages import PageNotFound
+from dailypapers.web.rendering import Renderer
+from dailypapers.web.security import Limits
+
+
+def community_router(
+    engine: sa.Engine, settings: Settings, renderer: Renderer, members: Members, limits: Limits
+) -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+
+    def visible_paper_id(text: str) -> str:
+        try:
+            paper_id = parse_arxiv_id(text).id
+        except InvalidArxivId as error:
+            raise PageNotFound(str(error)) from None
+        with read_session(engine) as session:
+            paper = papers.paper_by_id(session, paper_id)
+            if paper is None or paper.deleted or is_hidden(session, paper_id):
+                raise PageNotFound(f"There is no paper {paper_id} in this catalog.")
+        return paper_id
+
+    @router.post("/papers/{arxiv_id:path}/upvote", response_model=None)
+    def upvote(
+        request: Request,
+        arxiv_id: str,
+        csrf_token: CsrfToken = None,
+        up: Annotated[str, Form(max_length=1)] = "1",
+        next: Annotated[str, Form(max_length=500)] = "",
+    ) -> Response:
+        renderer.csrf.check(request, csrf_token)
+        user = members.required(request)
+        paper_id = visible_paper_id(arxiv_id)
+        Limits.hit(limits.votes, request, user)
+        with write_session(engine) as session:
+            count = set_vote(session, user, paper_id, up=up == "1")
+        if "application/json" in request.headers.get("accept", ""):
+            return JSONResponse({"paper": paper_id, "upvotes": count, "upvoted": up == "1"})
+        return RedirectResponse(local_path(next, f"/papers/{paper_id}"), status_code=303)
+
+    @router.get("/submit", response_class=HTMLResponse)
+    def submit_form(request: Request) -> HTMLResponse:
+        return renderer.page(request, "submit.html", user=members.required(request))
+
+    @router.post("/submit", response_class=HTMLResponse, response_model=None)
+    def submit(
+        request: Request, csrf_token: CsrfToken = None, paper: Annotated[str, Form(max_length=300)] = ""
+    ) -> Response:
+        renderer.csrf.check(request, csrf_token)
+        user = members.required(request)
+        Limits.hit(limits.submissions, request, user)
+        try:
+            submission = submit_paper(engine, settings, user, paper)
+        except SubmissionRefused as error:
+            return renderer.page(request, "submit.html", 400, user=user, error=str(error), paper=paper)
+        renderer.cache.clear()
+        note = "submitted" if submission.new else f"already-listed-{submission.day.isoformat()}"
+        return RedirectResponse(f"/papers/{submission.paper_id}?note={quote(note)}", status_code=303)
+
+    @router.post("/papers/{arxiv_id:path}/comments")
+    def add_comment(
+        request: Request,
+        arxiv_id: str,
+        csrf_token: CsrfToken = None,
+        body: Annotated[str, Form(max_length=comments.MAX_COMMENT_LENGTH + 100)] = "",
+        reply_to: Annotated[int | None, Form()] = None,
+    ) -> RedirectResponse:
+        renderer.csrf.check(request, csrf_token)
+        user = members.required(request)
+        paper_id = visible_paper_id(arxiv_id)
+        Limits.hit(limits.comments, request, user)
+        with write_session(engine) as session:
+            comment = comments.add_comment(session, user, paper_id, body, reply_to=reply_to)
+        return RedirectResponse(f"/papers/{paper_id}#comment-{comment.id}", status_code=303)
+
+    def change_comment(
+        request: Request, comment_id: int, csrf_token: str | None, action: str, text: str
+    ) -> Response:
+        renderer.csrf.check(request, csrf_token)
+        user = members.required(request)
+        Limits.hit(limits.comments, request, user)
+        with write_session(engine) as session:
+            if action == "edit":
+                comment = comments.edit_comment(session, user, comment_id, text)
+            elif action == "delete":
+                comment = comments.delete_comment(session, user, comment_id)
+            else:
+                comment = comments.report_comment(session, user, comment_id, text)
+            paper_id = comment.paper_id
+        return RedirectResponse(f"/papers/{paper_id}#comments", status_code=303)
+
+    @router.post("/comments/{comment_id}/edit", response_model=None)
+    def edit_comment(
+        request: Request,
+        comment_id: int,
+        csrf_token: CsrfToken = None,
+        body: Annotated[str, Form(max_length=comments.MAX_COMMENT_LENGTH + 100)] = "",
+    ) -> Response:
+        return change_comment(request, comment_id, csrf_token, "edit", body)
+
+    @router.post("/comments/{comment_id}/delete", response_model=None)
+    def delete_comment(request: Request, comment_id: int, csrf_token: CsrfToken = None) -> Response:
+        return change_comment(request, comment_id, csrf_token, "delete", "")
+
+    @router.post("/comments/{comment_id}/report", response_model=None)
+    def report_comment(
+        request: Request,
+        comment_id: int,
+        csrf_token: CsrfToken = None,
+        reason: Annotated[str, Form(max_length=500)] = "",
+    ) -> Response:
+        return change_comment(request, comment_id, csrf_token, "report", reason)
+
+    @router.get("/trending", response_class=HTMLResponse)
+    def trending_page(request: Request, window: TrendingWindow = "week") -> HTMLResponse:
+        user = members.current(request)
+        with read_session(engine) as session:
+            listed = trending(session, window, limit=50)
+            voted = upvoted_among(session, user, [item.paper.id for item in listed])
+        return renderer.page(request, "trending.html", user=user, listed=listed, window=window, voted=voted)
+
+    return router
