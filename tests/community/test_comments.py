@@ -97,8 +97,8 @@ def test_reports_and_moderation_leave_an_audit_trail(
     comment(catalog, ada, "Useful")
     spam = comment(catalog, troll, "Buy now")
     with write_session(catalog) as session:
-        assert comments.report_comment(session, ada, spam, "spam")
-        assert not comments.report_comment(session, ada, spam, "spam again")  # once per member
+        comments.report_comment(session, ada, spam, "spam")
+        comments.report_comment(session, ada, spam, "spam again")  # counted once per member
         with pytest.raises(moderation.NotAllowed):
             moderation.hide_comment(session, ada, spam)
     with write_session(catalog) as session:
