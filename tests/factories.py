@@ -1,8 +1,12 @@
-"""Builders of test data, importable from any test module (``conftest`` names collide across folders)."""
+"""Builders of test data and helpers for forms, importable from any test module (``conftest`` names collide
+across folders)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
+
+from fastapi.testclient import TestClient
 
 from dailypapers.papers.records import PaperRecord
 
@@ -20,3 +24,10 @@ def listed_paper(arxiv_id: str, day: dt.date, **changes: object) -> PaperRecord:
     }
     fields.update(changes)
     return PaperRecord.build(**fields)  # type: ignore[arg-type]
+
+
+def form_token(client: TestClient, path: str = "/") -> str:
+    """The CSRF token of the forms on ``path``, as a browser would find it (the cookie comes along)."""
+    match = re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).text)
+    assert match is not None, f"no form on {path}"
+    return match.group(1)

@@ -1,6 +1,5 @@
 """The subscribe box on the home page: stores the address once, CSRF-protected and rate-limited."""
 
-import re
 from pathlib import Path
 
 import pytest
@@ -10,6 +9,7 @@ from fastapi.testclient import TestClient
 from dailypapers.db.engine import create_db_engine
 from dailypapers.settings import Settings
 from dailypapers.web.app import create_app
+from factories import form_token
 
 
 @pytest.fixture
@@ -20,12 +20,6 @@ def settings_with_limit(settings: Settings) -> Settings:
 @pytest.fixture
 def browser(settings_with_limit: Settings) -> TestClient:
     return TestClient(create_app(settings_with_limit))
-
-
-def form_token(client: TestClient) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/").text)
-    assert match is not None
-    return match.group(1)
 
 
 def stored_addresses(settings: Settings) -> list[tuple[str, str]]:

@@ -1,0 +1,256 @@
+"""Members on the site, through the ASGI app: signing in by email, voting, commenting, submitting,
+moderating, and every state-changing request refused without its CSRF token or beyond its limits."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from dailypapers.community.accounts import grant_moderator
+from dailypapers.db.engine import create_db_engine
+from dailypapers.db.write import write_session
+from dailypapers.mail.transport import MaildirTransport
+from dailypapers.papers.rules import ListingRules
+from dailypapers.papers.service import store_papers
+from dailypapers.search.service import update_search_index
+from dailypapers.settings import Settings
+from dailypapers.web.app import create_app
+from factories import form_token, listed_paper
+from fake_arxiv import FakeArxiv
+
+DAY = dt.date(2025, 8, 11)
+
+
+@pytest.fixture
+def site_settings(arxiv_settings: Settings) -> Settings:
+    settings = arxiv_settings.model_copy(
+        update={"public_url": "http://testserver", "comment_rate_limit": 3, "page_cache_seconds": 0}
+    )
+    engine = create_db_engine(settings)
+    create_app(settings)  # migrates
+    papers = [listed_paper(f"2508.0000{n}", DAY) for n in (1, 2, 3)]
+    papers.append(listed_paper("2508.00009", DAY, title="<script>alert('title')</script> Attention"))
+    with write_session(engine) as session:
+        store_papers(session, papers, rules=ListingRules())
+    update_search_index(engine)
+    return settings
+
+
+@pytest.fixture
+def app(site_settings: Settings) -> object:
+    return create_app(site_settings)
+
+
+@pytest.fixture
+def browser(app: object) -> Iterator[TestClient]:
+    with TestClient(app, follow_redirects=False) as client:  # type: ignore[arg-type]
+        yield client
+
+
+def new_browser(app: object) -> TestClient:
+    return TestClient(app, follow_redirects=False)  # type: ignore[arg-type]
+
+
+def sign_in_links(settings: Settings, email: str) -> set[str]:
+    """The links of every sign-in mail to ``email``, read from the maildir like a mail client."""
+    links = set()
+    for mail in MaildirTransport(settings.data_dir / "maildir").messages():
+        if mail["To"] == email:
+            body = mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+            links.update(re.findall(r"http://testserver(/signin/\S+)", body))
+    return links
+
+
+def sign_in(client: TestClient, settings: Settings, email: str) -> str:
+    """Sign in as ``email`` the way a person does; returns the link the mail brought."""
+    before = sign_in_links(settings, email)
+    sent = client.post("/signin", data={"email": email, "csrf_token": form_token(client, "/signin")})
+    assert sent.status_code == 200 and "Check your inbox" in sent.text
+    (link,) = sign_in_links(settings, email) - before
+    confirmed = client.post(link, data={"csrf_token": form_token(client, link)})
+    assert confirmed.status_code == 303, confirmed.text
+    return link
+
+
+def upvote(client: TestClient, paper: str, up: str = "1", json: bool = True) -> object:
+    headers = {"Accept": "application/json"} if json else {}
+    token = form_token(client, f"/papers/{paper}")
+    return client.post(f"/papers/{paper}/upvote", data={"csrf_token": token, "up": up}, headers=headers)
+
+
+def test_signing_in_by_email_link_then_voting_in_place(browser: TestClient, site_settings: Settings) -> None:
+    sign_in(browser, site_settings, "ada@example.org")
+    assert "ada" in browser.get("/").text and "Sign out" in browser.get("/").text
+    answer = upvote(browser, "2508.00002")
+    assert answer.json() == {"paper": "2508.00002", "upvotes": 1, "upvoted": True}  # type: ignore[attr-defined]
+    assert upvote(browser, "2508.00002").json()["upvotes"] == 1  # type: ignore[attr-defined]
+    page = browser.get("/papers/date/2025-08-11").text
+    assert page.index("2508.00002") < page.index("2508.00001")  # ranked by upvotes
+    assert 'aria-pressed="true"' in page
+    assert browser.get("/papers/date/2025-08-11").headers["cache-control"] == "private, no-store"
+
+
+def test_voting_without_javascript_redirects_back(browser: TestClient, site_settings: Settings) -> None:
+    sign_in(browser, site_settings, "ada@example.org")
+    answer = upvote(browser, "2508.00001", json=False)
+    assert answer.status_code == 303 and answer.headers["location"] == "/papers/2508.00001"  # type: ignore[attr-defined]
+    assert upvote(browser, "2508.00001", up="0").json()["upvotes"] == 0  # type: ignore[attr-defined]
+
+
+def test_a_sign_in_link_works_once_and_forgeries_never(
+    app: object, browser: TestClient, site_settings: Settings
+) -> None:
+    link = sign_in(browser, site_settings, "ada@example.org")
+    other = new_browser(app)
+    reused = other.post(link, data={"csrf_token": form_token(other, "/signin")})
+    assert reused.status_code == 404 and "already used" in reused.text
+    assert other.get("/signin/forged-token").status_code == 404
+    tampered = link[:-3] + ("AAA" if not link.endswith("AAA") else "BBB")
+    assert other.get(tampered).status_code == 404
+    assert "Sign in</a>" in other.get("/").text  # still signed out
+
+
+def test_sign_out_everywhere(app: object, site_settings: Settings) -> None:
+    laptop, phone = new_browser(app), new_browser(app)
+    sign_in(laptop, site_settings, "ada@example.org")
+    sign_in(phone, site_settings, "ada@example.org")
+    laptop.post("/signout", data={"csrf_token": form_token(laptop, "/settings"), "everywhere": "1"})
+    assert phone.get("/settings").status_code == 303  # sent to sign in again
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(browser: TestClient) -> None:
+    token = form_token(browser, "/papers/2508.00001")
+    form = browser.post("/papers/2508.00001/upvote", data={"csrf_token": token})
+    assert form.status_code == 303 and form.headers["location"].startswith("/signin?next=")
+    script = browser.post(
+        "/papers/2508.00001/upvote", data={"csrf_token": token}, headers={"Accept": "application/json"}
+    )
+    assert script.status_code == 401 and "error" in script.json()
+
+
+@pytest.mark.parametrize(
+    ("path", "data"),
+    [
+        ("/papers/2508.00001/upvote", {"up": "1"}),
+        ("/papers/2508.00001/comments", {"body": "hi"}),
+        ("/submit", {"paper": "2306.09299"}),
+        ("/settings", {"display_name": "Mallory"}),
+        ("/signin", {"email": "victim@example.org"}),
+        ("/signout", {"everywhere": "1"}),
+    ],
+)
+def test_state_changing_requests_need_the_csrf_token(
+    browser: TestClient, site_settings: Settings, path: str, data: dict[str, str]
+) -> None:
+    sign_in(browser, site_settings, "ada@example.org")
+    refused = browser.post(path, data=data)
+    forged = browser.post(path, data={**data, "csrf_token": "forged"})
+    assert refused.status_code == forged.status_code == 403
+    assert "Sign out" in browser.get("/settings").text  # still signed in, nothing changed
+    assert "Mallory" not in browser.get("/settings").text
+    assert browser.get("/papers/2508.00001").text.count("No comments yet") == 1
+
+
+def test_comments_replies_and_escaping(browser: TestClient, site_settings: Settings) -> None:
+    sign_in(browser, site_settings, "ada@example.org")
+    token = form_token(browser, "/settings")
+    browser.post("/settings", data={"csrf_token": token, "display_name": "<img src=x onerror=alert(1)>"})
+    posted = browser.post(
+        "/papers/2508.00001/comments",
+        data={"csrf_token": token, "body": "**Great** <script>alert(2)</script> [x](javascript:alert(3))"},
+    )
+    assert posted.status_code == 303 and "#comment-" in posted.headers["location"]
+    comment_id = posted.headers["location"].rsplit("-", 1)[1]
+    browser.post(
+        "/papers/2508.00001/comments", data={"csrf_token": token, "body": "A reply", "reply_to": comment_id}
+    )
+    page = browser.get("/papers/2508.00001").text
+    assert "<strong>Great</strong> &lt;script&gt;alert(2)&lt;/script&gt;" in page
+    assert "<script>alert" not in page and 'href="javascript:' not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page and "<img src=x" not in page
+    assert 'class="replies"' in page and "A reply" in page
+    day = browser.get("/papers/date/2025-08-11").text
+    assert "&lt;script&gt;alert(&#39;title&#39;)&lt;/script&gt; Attention" in day
+    assert "2 comments" in day
+
+
+def test_comments_are_rate_limited(browser: TestClient, site_settings: Settings) -> None:
+    sign_in(browser, site_settings, "ada@example.org")
+    token = form_token(browser, "/papers/2508.00001")
+    answers = [
+        browser.post("/papers/2508.00001/comments", data={"csrf_token": token, "body": f"Comment {n}"})
+        for n in range(4)
+    ]
+    assert [answer.status_code for answer in answers] == [303, 303, 303, 429]
+    assert int(answers[-1].headers["retry-after"]) > 0
+    assert browser.get("/papers/2508.00001").text.count('class="comment"') == 3
+
+
+def test_submitting_by_url_and_pointing_to_an_existing_listing(
+    browser: TestClient, site_settings: Settings, fake_arxiv: FakeArxiv
+) -> None:
+    sign_in(browser, site_settings, "ada@example.org")
+    token = form_token(browser, "/submit")
+    new = browser.post("/submit", data={"csrf_token": token, "paper": "https://arxiv.org/abs/2306.09299v2"})
+    assert new.status_code == 303 and new.headers["location"] == "/papers/2306.09299?note=submitted"
+    assert "on today's list" in browser.get(new.headers["location"]).text
+    again = browser.post("/submit", data={"csrf_token": token, "paper": "2508.00001"})
+    assert again.headers["location"] == "/papers/2508.00001?note=already-listed-2025-08-11"
+    bad = browser.post("/submit", data={"csrf_token": token, "paper": "not a paper"})
+    assert bad.status_code == 400 and "arXiv id" in bad.text
+    profile = browser.get("/u/ada").text
+    assert "2306.09299" in profile
+
+
+def test_api_tokens_vote_for_scripts(browser: TestClient, site_settings: Settings) -> None:
+    sign_in(browser, site_settings, "ada@example.org")
+    created = browser.post(
+        "/settings/tokens", data={"csrf_token": form_token(browser, "/settings"), "name": "cli"}
+    )
+    secret = re.search(r'<code id="new-token">([^<]+)</code>', created.text).group(1)  # type: ignore[union-attr]
+    anonymous = browser.post("/api/papers/2508.00003/upvote")
+    assert anonymous.status_code == 401
+    headers = {"Authorization": f"Bearer {secret}"}
+    assert browser.post("/api/papers/2508.00003/upvote", headers=headers).json()["upvotes"] == 1
+    items = browser.get("/api/daily_papers", params={"date": "2025-08-11"}).json()
+    assert (items[0]["paper"]["id"], items[0]["paper"]["upvotes"]) == ("2508.00003", 1)
+    assert browser.delete("/api/papers/2508.00003/upvote", headers=headers).json()["upvotes"] == 0
+    token_id = re.search(r"/settings/tokens/(\d+)/revoke", created.text).group(1)  # type: ignore[union-attr]
+    browser.post(f"/settings/tokens/{token_id}/revoke", data={"csrf_token": form_token(browser, "/settings")})
+    assert browser.post("/api/papers/2508.00003/upvote", headers=headers).status_code == 401
+
+
+def test_moderators_hide_and_the_audit_log_says_so(
+    app: object, browser: TestClient, site_settings: Settings
+) -> None:
+    troll = new_browser(app)
+    sign_in(troll, site_settings, "troll@example.org")
+    token = form_token(troll, "/papers/2508.00001")
+    troll.post("/papers/2508.00001/comments", data={"csrf_token": token, "body": "Buy cheap pills"})
+    sign_in(browser, site_settings, "mod@example.org")
+    assert browser.get("/moderation").status_code == 403
+    with write_session(create_db_engine(site_settings)) as session:
+        grant_moderator(session, "mod@example.org")
+    token = form_token(browser, "/moderation")
+    browser.post(
+        "/moderation/hide", data={"csrf_token": token, "kind": "user", "target": "troll", "reason": "spam"}
+    )
+    browser.post("/moderation/hide", data={"csrf_token": token, "kind": "paper", "target": "2508.00002"})
+    assert "Buy cheap pills" not in browser.get("/papers/2508.00001").text
+    assert browser.get("/papers/2508.00002").status_code == 404
+    assert browser.get("/u/troll").status_code == 404
+    assert "Sign out" not in troll.get("/").text  # signed out
+    log = browser.get("/moderation").text
+    assert "hide user" in log and "troll" in log and "hide paper" in log
+
+
+@pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/", "/\\evil.example"])
+def test_redirects_never_leave_the_site(browser: TestClient, site_settings: Settings, target: str) -> None:
+    sign_in(browser, site_settings, "ada@example.org")
+    token = form_token(browser, "/papers/2508.00001")
+    answer = browser.post("/papers/2508.00001/upvote", data={"csrf_token": token, "next": target})
+    assert answer.headers["location"] == "/papers/2508.00001"
