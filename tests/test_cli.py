@@ -6,8 +6,9 @@ import pytest
 from typer.testing import CliRunner
 
 from dailypapers.cli import SAMPLE_LISTINGS, app
+from dailypapers.community.accounts import create_sign_in_link, use_sign_in_link
 from dailypapers.db.engine import create_db_engine
-from dailypapers.db.write import read_session
+from dailypapers.db.write import read_session, write_session
 from dailypapers.papers import queries
 from dailypapers.search.service import search_papers
 from dailypapers.settings import Settings
@@ -80,3 +81,15 @@ def test_bad_harvest_options_are_refused(data_dir: Path, arguments: list[str], m
     result = runner.invoke(app, ["ingest", "oai", *arguments])
     assert result.exit_code == 2
     assert message in result.output
+
+
+def test_admin_grant_makes_a_moderator(data_dir: Path) -> None:
+    engine = create_db_engine(Settings(data_dir=data_dir))
+    runner.invoke(app, ["db", "upgrade"])
+    with write_session(engine) as session:
+        use_sign_in_link(session, create_sign_in_link(session, "ada@example.org"))
+    granted = runner.invoke(app, ["admin", "grant", "Ada@Example.org"])
+    assert granted.exit_code == 0 and "ada is a moderator" in granted.output
+    unknown = runner.invoke(app, ["admin", "grant", "nobody@example.org"])
+    assert unknown.exit_code == 1 and "must sign in once first" in unknown.output
+    assert runner.invoke(app, ["admin", "grant", "not an address"]).exit_code == 2

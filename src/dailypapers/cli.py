@@ -39,7 +39,9 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 ingest_app = typer.Typer(help="Fill the catalog from arXiv.", no_args_is_help=True)
+admin_app = typer.Typer(help="Site administration.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(admin_app, name="admin")
 app.add_typer(ingest_app, name="ingest")
 
 console = Console(stderr=True)
@@ -242,6 +244,24 @@ def ingest_oai(
         raise fail(f"harvest stopped, run again to resume: {error}", 1) from None
     print_report(report)
     index_for_search(engine)
+
+
+@admin_app.command("grant")
+def admin_grant(email: str = typer.Argument(..., help="the address the member signs in with")) -> None:
+    """Make a member a moderator (they must have signed in once)."""
+    from dailypapers.community.accounts import InvalidEmail, grant_moderator
+    from dailypapers.db.write import write_session
+
+    engine = open_database(Settings())
+    try:
+        with write_session(engine) as session:
+            user = grant_moderator(session, email)
+            name = user.username if user else None
+    except InvalidEmail as error:
+        raise fail(str(error)) from None
+    if name is None:
+        raise fail(f"no member signs in with {email}; they must sign in once first", 1)
+    typer.echo(f"{name} is a moderator")
 
 
 @app.command("index")
