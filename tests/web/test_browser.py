@@ -2,39 +2,21 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
+from browser import BROWSER_MARKS, launch, screenshot
+
 playwright = pytest.importorskip("playwright.sync_api")
 
-CHROMIUM = os.environ.get("DAILYPAPERS_TEST_CHROMIUM", "/usr/bin/chromium")
-ARTIFACTS = Path(__file__).parents[2] / "test-artifacts"
-# Without these, Chromium keeps trying to reach Google's servers, which this network refuses.
-QUIET_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists(), reason=f"no browser at {CHROMIUM} (scripts/ensure-chromium.sh)"
-    ),
-]
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[playwright.Browser]:
     with playwright.sync_playwright() as driver:
-        browser = driver.chromium.launch(executable_path=CHROMIUM, args=QUIET_FLAGS)
+        browser = launch(driver)
         yield browser
         browser.close()
 
@@ -45,11 +27,6 @@ def page(browser: playwright.Browser) -> Iterator[playwright.Page]:
     page = context.new_page()
     yield page
     context.close()
-
-
-def screenshot(page: playwright.Page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 def test_a_reader_goes_from_today_to_the_previous_day_and_to_a_paper(

@@ -1,0 +1,395 @@
+"""Members use the site in a real browser (Debian's Chromium, driven by Playwright).
+
+They sign in through the link the site mails them, submit, upvote, comment and reply; attackers try
+script injection through every field a member or the catalog controls, forged and reused sign-in
+links, and forms posted without the site's CSRF token. What the pages show is checked against what
+the database holds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import pytest
+import sqlalchemy as sa
+import uvicorn
+
+from browser import BROWSER_MARKS, launch, screenshot
+from dailypapers.community.models import Comment, PaperActivity, SignInLink, User, UserSession, Vote
+from dailypapers.db.engine import create_db_engine
+from dailypapers.db.migrate import upgrade_database
+from dailypapers.db.write import read_session, write_session
+from dailypapers.mail.transport import MaildirTransport
+from dailypapers.papers.models import ListingEntry
+from dailypapers.papers.rules import ListingRules
+from dailypapers.papers.service import store_papers
+from dailypapers.search.service import update_search_index
+from dailypapers.settings import Settings
+from dailypapers.web.app import create_app
+from factories import listed_paper
+from fake_arxiv import FakeArxiv
+
+playwright = pytest.importorskip("playwright.sync_api")
+expect = playwright.expect
+
+pytestmark = BROWSER_MARKS
+
+TODAY = dt.datetime.now(dt.UTC).date()
+CATALOG = ["2508.00001", "2508.00002", "2508.00003"]
+#: A catalog paper whose title is an attack: the site must show it as text.
+EVIL_PAPER = "2508.00666"
+EVIL_TITLE = "<script>window.__xss=4</script>"
+EVIL_COMMENT = '<script>window.__xss=1</script><img src=x onerror="window.__xss=2">'
+EVIL_NAME = "<img src=x onerror=window.__xss=3>"
+SUBMITTED = "2306.09299"  # known to the fake arXiv, not to the catalog
+SUBMITTED_TITLE = "Can Small Models Teach Larger Ones?"
+
+
+NewPage = Callable[[], "playwright.Page"]
+
+
+@dataclass(frozen=True)
+class Site:
+    url: str
+    settings: Settings
+    engine: sa.Engine
+    arxiv: FakeArxiv
+
+    def mails_to(self, address: str) -> list[tuple[str, str]]:
+        """(Message-ID, text) of every message the site sent to ``address``."""
+        mails = MaildirTransport(self.settings.data_dir / "maildir").messages()
+        address = address.lower()
+        return [(str(m["Message-ID"]), m.get_content()) for m in mails if str(m["To"]).lower() == address]
+
+    def user(self, email: str) -> User:
+        with read_session(self.engine) as session:
+            return session.scalars(sa.select(User).where(User.email == email.lower())).one()
+
+    def activity(self, paper_id: str) -> PaperActivity | None:
+        with read_session(self.engine) as session:
+            return session.get(PaperActivity, paper_id)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """A fresh site on its own port: today's catalog, mail into its maildir, a fake arXiv behind it."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    with FakeArxiv() as arxiv, pytest.MonkeyPatch.context() as environment:
+        # The autouse isolation of conftest is per test; this fixture outlives it.
+        for name in list(os.environ):
+            if name.startswith("DAILYPAPERS_"):
+                environment.delenv(name)
+        environment.chdir(tmp_path_factory.mktemp("community-cwd"))
+        settings = Settings(
+            data_dir=tmp_path_factory.mktemp("community") / "data",
+            public_url=url,
+            arxiv_api_url=arxiv.api_url,
+            arxiv_delay_seconds=0,
+            sign_in_rate_limit=50,  # every browser here comes from 127.0.0.1
+        )
+        engine = create_db_engine(settings)
+        upgrade_database(engine)
+        records = [listed_paper(arxiv_id, TODAY) for arxiv_id in CATALOG]
+        records.append(listed_paper(EVIL_PAPER, TODAY, title=EVIL_TITLE))
+        with write_session(engine) as session:
+            store_papers(session, records, rules=ListingRules())
+        update_search_index(engine)
+
+        server = uvicorn.Server(
+            uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+        )
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 10
+        while not server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the server did not start")
+            time.sleep(0.02)
+        try:
+            yield Site(url, settings, engine, arxiv)
+        finally:
+            server.should_exit = True
+            thread.join(timeout=10)
+            engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[playwright.Browser]:
+    with playwright.sync_playwright() as driver:
+        browser = launch(driver)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def new_page(browser: playwright.Browser) -> Iterator[NewPage]:
+    """``new_page()``: a page in a browser context of its own (its own cookies: another person)."""
+    contexts: list[playwright.BrowserContext] = []
+
+    def make() -> playwright.Page:
+        context = browser.new_context(viewport={"width": 1100, "height": 900})
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def sign_in_link(page: playwright.Page, site: Site, email: str) -> str:
+    """Ask for a sign-in link on /signin and read it from the one new mail to ``email``."""
+    before = {message_id for message_id, _ in site.mails_to(email)}
+    page.goto(site.url + "/signin")
+    page.fill("#signin-email", email)
+    page.get_by_role("button", name="Email me a sign-in link").click()
+    expect(page.locator("h1")).to_have_text("Check your inbox")
+    expect(page.locator("main")).to_contain_text(email.lower())
+    new = [text for message_id, text in site.mails_to(email) if message_id not in before]
+    assert len(new) == 1, "one mail per request"
+    found = re.search(re.escape(site.url) + r"/signin/[A-Za-z0-9._-]+", new[0])
+    assert found, f"the mail holds a link to this site: {new[0]!r}"
+    return found.group(0)
+
+
+def follow_link(page: playwright.Page, link: str) -> playwright.Response | None:
+    """Open the mailed link and press its button; returns the answer to the button's POST."""
+    page.goto(link)
+    with page.expect_response(lambda answer: answer.request.method == "POST") as answer:
+        page.get_by_role("button", name="Sign in to Daily Papers").click()
+    page.wait_for_load_state()
+    return answer.value
+
+
+def sign_in(page: playwright.Page, site: Site, email: str) -> User:
+    answer = follow_link(page, sign_in_link(page, site, email))
+    assert answer is not None and answer.status == 303
+    page.wait_for_url(site.url + "/")
+    assert page.locator("header.site .me").is_visible(), "the header names the member"
+    return site.user(email)
+
+
+def paper_row(page: playwright.Page, paper_id: str) -> playwright.Locator:
+    return page.locator("li.paper", has=page.locator(f'h2 a[href="/papers/{paper_id}"]'))
+
+
+def upvote_in_place(page: playwright.Page, row: playwright.Locator, expected: str) -> None:
+    """Click the row's upvote button and see its count change without the page being reloaded."""
+    page.evaluate("window.__marker = 1")
+    with page.expect_response(lambda answer: answer.url.endswith("/upvote")) as answer:
+        row.locator("form.upvote button").click()
+    assert answer.value.status == 200
+    assert answer.value.headers["content-type"] == "application/json"
+    expect(row.locator(".count")).to_have_text(expected)
+    expect(row.locator("form.upvote button")).to_have_attribute("aria-pressed", "true")
+    assert page.evaluate("window.__marker") == 1, "the page was not reloaded"
+
+
+def test_two_members_submit_upvote_and_discuss_a_paper(site: Site, new_page: NewPage) -> None:
+    ada, bob = new_page(), new_page()
+    ada_user = sign_in(ada, site, "ada@example.org")
+    bob_user = sign_in(bob, site, "Bob@Example.org")
+    assert bob_user.email == "bob@example.org"
+
+    # Ada puts a paper that the catalog does not know yet on today's list, by its versioned URL.
+    ada.goto(site.url + "/submit")
+    ada.fill("#submit-paper", f"https://arxiv.org/abs/{SUBMITTED}v2")
+    ada.get_by_role("button", name="Submit", exact=True).click()
+    ada.wait_for_url(f"{site.url}/papers/{SUBMITTED}?note=submitted")
+    expect(ada.get_by_role("status")).to_contain_text("on today's list")
+    assert ada.locator("h1").inner_text().startswith(SUBMITTED_TITLE)
+    assert any(f"{SUBMITTED}v2" in request.params.get("id_list", "") for request in site.arxiv.requests)
+    with read_session(site.engine) as session:
+        entry = session.scalars(sa.select(ListingEntry).where(ListingEntry.paper_id == SUBMITTED)).one()
+        assert (entry.day, entry.source, entry.submitted_by_id) == (TODAY, "user", ada_user.id)
+
+    # Both upvote it on the daily page: the count changes in place, 0 -> 1, then 2 in Bob's browser.
+    ada.goto(site.url + "/")
+    row = paper_row(ada, SUBMITTED)
+    expect(row.locator(".count")).to_have_text("0")
+    expect(row).to_contain_text(f"submitted by {ada_user.display_name}")
+    upvote_in_place(ada, row, "1")
+    bob.goto(site.url + "/")
+    bob_row = paper_row(bob, SUBMITTED)
+    expect(bob_row.locator(".count")).to_have_text("1")
+    expect(bob_row.locator("form.upvote button")).to_have_attribute("aria-pressed", "false")
+    upvote_in_place(bob, bob_row, "2")
+    ada.reload()
+    expect(paper_row(ada, SUBMITTED).locator(".count")).to_have_text("2")
+    expect(paper_row(ada, SUBMITTED).locator("form.upvote button")).to_have_attribute("aria-pressed", "true")
+    assert ada.locator("li.paper").first.locator("h2 a").get_attribute("href") == f"/papers/{SUBMITTED}"
+    screenshot(ada, "community-daily-signed-in")
+    with read_session(site.engine) as session:
+        voters = session.scalars(sa.select(Vote.user_id).where(Vote.paper_id == SUBMITTED)).all()
+        assert sorted(voters) == sorted([ada_user.id, bob_user.id])
+    activity = site.activity(SUBMITTED)
+    assert activity is not None and activity.upvotes == 2
+
+    # Ada comments; Bob replies in the thread.
+    ada.get_by_role("link", name=re.compile(re.escape(SUBMITTED_TITLE))).click()
+    ada.wait_for_url(f"**/papers/{SUBMITTED}")
+    ada.fill("#new-comment", "Worth reading: *explanations* help the student model.")
+    ada.get_by_role("button", name="Post comment").click()
+    ada.wait_for_url(re.compile(rf"/papers/{re.escape(SUBMITTED)}#comment-\d+$"))
+    comment = ada.locator("#comments article.comment").first
+    expect(comment.locator(".comment-body em")).to_have_text("explanations")
+    expect(comment.locator(".meta a")).to_have_text(ada_user.display_name)
+
+    bob.goto(f"{site.url}/papers/{SUBMITTED}")
+    bob.locator("details.reply summary", has_text="Reply").click()
+    bob.locator("details.reply textarea").fill("Agreed, and the **code** is out.")
+    bob.get_by_role("button", name="Post reply").click()
+    bob.wait_for_url(re.compile(r"#comment-\d+$"))
+    reply = bob.locator("ol.replies article.comment")
+    expect(reply).to_have_count(1)
+    expect(reply.locator(".comment-body strong")).to_have_text("code")
+    expect(reply.locator(".meta a")).to_have_text(bob_user.display_name)
+    screenshot(bob, "community-paper-discussion")
+
+    with read_session(site.engine) as session:
+        stored = session.scalars(
+            sa.select(Comment).where(Comment.paper_id == SUBMITTED).order_by(Comment.id)
+        ).all()
+        assert [(c.user_id, c.parent_id) for c in stored] == [
+            (ada_user.id, None),
+            (bob_user.id, stored[0].id),
+        ]
+    activity = site.activity(SUBMITTED)
+    assert activity is not None and activity.comments == 2
+    ada.goto(site.url + "/")
+    expect(paper_row(ada, SUBMITTED).locator("a.comments")).to_have_text("2 comments")
+
+
+NO_INLINE_SCRIPTS = "[...document.scripts].filter((script) => !script.src).length"
+
+
+def assert_harmless(page: playwright.Page, dialogs: list[str], where: str) -> None:
+    assert page.evaluate("window.__xss") is None, f"script ran on {where}"
+    assert dialogs == [], f"a dialog opened on {where}"
+    assert page.evaluate(NO_INLINE_SCRIPTS) == 0, f"an injected <script> element on {where}"
+    assert page.locator("img").count() == 0, f"an injected <img> element on {where}"
+
+
+def test_injected_markup_is_shown_as_text_and_never_runs(site: Site, new_page: NewPage) -> None:
+    eve = new_page()
+    dialogs: list[str] = []
+    eve.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    eve_user = sign_in(eve, site, "eve@example.org")
+
+    eve.goto(site.url + "/settings")
+    eve.fill("#display-name", EVIL_NAME)
+    eve.get_by_role("button", name="Save", exact=True).click()
+    eve.wait_for_url(site.url + "/settings")
+    expect(eve.locator("#display-name")).to_have_value(EVIL_NAME)
+    assert site.user("eve@example.org").display_name == EVIL_NAME
+
+    # Eve submits a paper (her name shows as its submitter) and comments on the paper with the evil title.
+    eve.goto(site.url + "/submit")
+    eve.fill("#submit-paper", "2304.14118")
+    eve.get_by_role("button", name="Submit", exact=True).click()
+    eve.wait_for_url("**/papers/2304.14118?note=submitted")
+    eve.goto(f"{site.url}/papers/{EVIL_PAPER}")
+    eve.fill("#new-comment", EVIL_COMMENT)
+    eve.get_by_role("button", name="Post comment").click()
+    eve.wait_for_url(re.compile(r"#comment-\d+$"))
+    with read_session(site.engine) as session:
+        stored = session.scalars(sa.select(Comment).where(Comment.paper_id == EVIL_PAPER)).one()
+        assert stored.body == EVIL_COMMENT, "the comment is kept as written"
+        assert "<script" not in stored.html and "<img" not in stored.html
+
+    visitor = new_page()
+    visitor.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    for page, who in ((eve, "member"), (visitor, "visitor")):
+        page.goto(site.url + "/")
+        assert_harmless(page, dialogs, f"the daily page ({who})")
+        expect(paper_row(page, EVIL_PAPER).locator("h2 a")).to_have_text(EVIL_TITLE)
+        expect(paper_row(page, "2304.14118")).to_contain_text(f"submitted by {EVIL_NAME}")
+
+        page.goto(f"{site.url}/papers/{EVIL_PAPER}")
+        assert_harmless(page, dialogs, f"the paper page ({who})")
+        expect(page.locator("h1")).to_have_text(EVIL_TITLE)
+        assert page.title().startswith(EVIL_TITLE)
+        comment = page.locator("#comments article.comment")
+        expect(comment.locator(".comment-body")).to_have_text(EVIL_COMMENT)
+        expect(comment.locator(".meta a")).to_have_text(EVIL_NAME)
+
+        page.goto(f"{site.url}/u/{eve_user.username}")
+        assert_harmless(page, dialogs, f"the profile page ({who})")
+        expect(page.locator("h1")).to_have_text(EVIL_NAME)
+        expect(page.locator("main .comment-body")).to_have_text(EVIL_COMMENT)
+
+    expect(eve.locator("header.site .me")).to_have_text(EVIL_NAME)
+    screenshot(eve, "community-escaped-profile")
+
+
+def test_forged_and_reused_sign_in_links_and_forms_without_csrf_token_are_refused(
+    site: Site, new_page: NewPage
+) -> None:
+    mallory = new_page()
+    answer = mallory.goto(site.url + "/signin/garbage")
+    assert answer is not None and answer.status == 404
+    expect(mallory.locator("main")).to_contain_text("This sign-in link is not valid.")
+    assert mallory.get_by_role("button", name="Sign in to Daily Papers").count() == 0
+
+    # Carol signs in with her link; the same link, used again in another browser, is refused.
+    carol = new_page()
+    link = sign_in_link(carol, site, "carol@example.org")
+    token_start = link.rindex("/") + 1
+    tampered = link[:token_start] + ("A" if link[token_start] != "A" else "B") + link[token_start + 1 :]
+    answer = mallory.goto(tampered)
+    assert answer is not None and answer.status == 404
+    first = follow_link(carol, link)
+    assert first is not None and first.status == 303
+    carol_user = site.user("carol@example.org")
+    second = follow_link(mallory, link)
+    assert second is not None and second.status == 404
+    expect(mallory.locator("main")).to_contain_text("already used")
+    assert not [c for c in mallory.context.cookies() if c["name"] == "dailypapers_session"]
+    with read_session(site.engine) as session:
+        assert session.scalar(sa.select(sa.func.count()).where(UserSession.user_id == carol_user.id)) == 1
+        links = session.scalars(sa.select(SignInLink).where(SignInLink.email == "carol@example.org")).all()
+        assert len(links) == 1 and links[0].used_at is not None
+
+    # Carol's own browser posts without a token, and with a token of another browser: both 403.
+    paper = CATALOG[0]
+    upvote_url = f"{site.url}/papers/{paper}/upvote"
+    refused = carol.request.post(upvote_url, form={"up": "1"}, max_redirects=0)
+    assert refused.status == 403
+    assert "Form expired" in refused.text()
+    mallory.goto(site.url + "/")
+    foreign_token = mallory.locator("form.upvote input[name=csrf_token]").first.input_value()
+    refused = carol.request.post(upvote_url, form={"up": "1", "csrf_token": foreign_token}, max_redirects=0)
+    assert refused.status == 403
+
+    # A page on another site submits a form to the site in Carol's browser.
+    carol.route(
+        "http://evil.example/**",
+        lambda route: route.fulfill(
+            content_type="text/html",
+            body=f'<form method="post" action="{upvote_url}"><input name="up" value="1"></form>'
+            "<script>document.forms[0].submit()</script>",
+        ),
+    )
+    with carol.expect_response(upvote_url) as forged:
+        carol.goto("http://evil.example/")
+    assert forged.value.status == 403
+
+    with read_session(site.engine) as session:
+        assert session.scalar(sa.select(sa.func.count()).where(Vote.paper_id == paper)) == 0
+    carol.goto(site.url + "/")
+    expect(paper_row(carol, paper).locator(".count")).to_have_text("0")
