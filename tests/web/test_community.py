@@ -108,6 +108,7 @@ def test_a_sign_in_link_works_once_and_forgeries_never(
     other = new_browser(app)
     reused = other.post(link, data={"csrf_token": form_token(other, "/signin")})
     assert reused.status_code == 404 and "already used" in reused.text
+    assert other.get(link).status_code == 404  # a spent link shows no sign-in button
     assert other.get("/signin/forged-token").status_code == 404
     tampered = link[:-3] + ("AAA" if not link.endswith("AAA") else "BBB")
     assert other.get(tampered).status_code == 404

@@ -119,3 +119,10 @@ def test_pages_are_reused_for_the_cache_time_only(
     with write_session(sqlite_engine) as session:
         store_papers(session, [listed_paper("2508.00002", dt.date(2025, 8, 12))], rules=ListingRules())
     assert ("Tuesday, 12 August 2025" in site.get("/").text) is sees_the_new_day
+
+
+def test_every_answer_forbids_sniffing_and_framing(site: TestClient) -> None:
+    for path in ["/", "/papers/2508.00001.md", "/api/daily_papers", "/no-such-page"]:
+        headers = site.get(path).headers
+        assert headers["x-content-type-options"] == "nosniff", path
+        assert headers["x-frame-options"] == "DENY", path

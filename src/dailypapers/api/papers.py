@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 import orjson
 import sqlalchemy as sa
 from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse, Response
 
 from dailypapers.api.errors import ApiError
@@ -44,7 +45,7 @@ def papers_router(engine: sa.Engine, members: Members, limits: Limits, cache_sec
     cache: TtlCache[bytes] = TtlCache(cache_seconds)
 
     @router.get("/api/daily_papers", summary="The daily lists of a day, week or month")
-    def daily_papers(
+    async def daily_papers(
         date: Annotated[str | None, Query(description="a day, YYYY-MM-DD")] = None,
         week: Annotated[str | None, Query(description="an ISO week, YYYY-Www")] = None,
         month: Annotated[str | None, Query(description="a month, YYYY-MM")] = None,
@@ -79,7 +80,9 @@ def papers_router(engine: sa.Engine, members: Members, limits: Limits, cache_sec
                 )
                 return orjson.dumps([paper_item(item) for item in listed])
 
-        body = cache.get_or_make((period, submitter, sort, p, limit), answer)
+        key = (period, submitter, sort, p, limit)
+        # A cached answer goes out from the event loop; making one needs the database and a thread.
+        body = cache.peek(key) or await run_in_threadpool(cache.get_or_make, key, answer)
         return Response(body, media_type="application/json")
 
     @router.get("/api/papers/search", summary="Search papers by keywords or arXiv id")

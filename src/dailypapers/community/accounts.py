@@ -68,15 +68,22 @@ def use_sign_in_link(session: Session, link_id: str) -> User:
         .values(used_at=moment)
     )
     if spent.rowcount != 1:  # type: ignore[attr-defined]
-        link = session.get(SignInLink, link_id)
-        if link is None:
-            raise InvalidSignInLink("this sign-in link is not valid")
-        if link.used_at is not None:
-            raise InvalidSignInLink("this sign-in link was already used; ask for a new one")
-        raise InvalidSignInLink("this sign-in link has expired; ask for a new one")
+        raise InvalidSignInLink(sign_in_link_problem(session, link_id) or "this sign-in link is not valid")
     email = session.scalars(sa.select(SignInLink.email).where(SignInLink.id == link_id)).one()
     user = session.scalars(sa.select(User).where(User.email == email)).first()
     return user or _create_user(session, email, moment)
+
+
+def sign_in_link_problem(session: Session, link_id: str) -> str | None:
+    """Why the link cannot sign anyone in, or ``None`` if it still can."""
+    link = session.get(SignInLink, link_id)
+    if link is None:
+        return "this sign-in link is not valid"
+    if link.used_at is not None:
+        return "this sign-in link was already used; ask for a new one"
+    if link.expires_at <= now():
+        return "this sign-in link has expired; ask for a new one"
+    return None
 
 
 def _create_user(session: Session, email: str, created: dt.datetime) -> User:

@@ -88,7 +88,11 @@ def accounts_router(
     @router.get("/signin/{token}", response_class=HTMLResponse)
     def confirm_sign_in(request: Request, token: str) -> HTMLResponse:
         """A button, not an immediate sign-in: mail scanners that open links must not spend them."""
-        _link(token)
+        link_id, _next_path = _link(token)
+        with read_session(engine) as session:
+            problem = accounts.sign_in_link_problem(session, link_id)
+        if problem:
+            raise PageNotFound(problem.capitalize() + ".")
         return renderer.page(request, "signin_confirm.html", token=token)
 
     @router.post("/signin/{token}", response_model=None)

@@ -29,6 +29,16 @@ class TtlCache(Generic[Value]):
         self._making: dict[Hashable, threading.Event] = {}
         self._lock = threading.Lock()
 
+    def peek(self, key: Hashable) -> Value | None:
+        """The value for ``key`` if ``get_or_make`` would return it without making it."""
+        if self.ttl <= 0:
+            return None
+        with self._lock:
+            hit = self._entries.get(key)
+            if hit is not None and (hit[0] > time.monotonic() or key in self._making):
+                return hit[1]
+        return None
+
     def get_or_make(self, key: Hashable, make: Callable[[], Value]) -> Value:
         if self.ttl <= 0:
             return make()

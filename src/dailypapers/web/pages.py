@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from dailypapers.community import queries as community
@@ -17,7 +18,7 @@ from dailypapers.papers import queries
 from dailypapers.papers.citation import bibtex
 from dailypapers.papers.ids import InvalidArxivId, parse_arxiv_id
 from dailypapers.papers.periods import InvalidPeriod, Period, PeriodKind, parse_period, period_of
-from dailypapers.web.members import Members
+from dailypapers.web.members import SESSION_COOKIE, Members
 from dailypapers.web.rendering import PageParts, Renderer
 
 PERIOD_NAMES: tuple[tuple[PeriodKind, str], ...] = (("date", "Day"), ("week", "Week"), ("month", "Month"))
@@ -44,12 +45,20 @@ def pages_router(engine: sa.Engine, renderer: Renderer, members: Members) -> API
 
         return votes
 
-    def cached(request: Request, key: Hashable, parts: Callable[[], PageParts]) -> HTMLResponse:
-        user = members.current(request)
-        return renderer.cached_page(request, key, parts, user=user, personal=personal(request))
+    async def cached(request: Request, key: Hashable, parts: Callable[[], PageParts]) -> HTMLResponse:
+        """A visitor's copy of a shared page, straight from the event loop when it is cached: most
+        requests then never wait for a worker thread. Anything touching the database runs in one."""
+        if SESSION_COOKIE not in request.cookies and (copy := renderer.cached_copy(request, key)):
+            return copy
 
-    def period_page(request: Request, period: Period | None, page: int) -> HTMLResponse:
-        return cached(request, ("list", period, page), lambda: period_parts(period, page))
+        def page() -> HTMLResponse:
+            user = members.current(request)
+            return renderer.cached_page(request, key, parts, user=user, personal=personal(request))
+
+        return await run_in_threadpool(page)
+
+    async def period_page(request: Request, period: Period | None, page: int) -> HTMLResponse:
+        return await cached(request, ("list", period, page), lambda: period_parts(period, page))
 
     def period_parts(period: Period | None, page: int) -> PageParts:
         if period is None:
@@ -78,38 +87,38 @@ def pages_router(engine: sa.Engine, renderer: Renderer, members: Members) -> API
         )
 
     @router.get("/", response_class=HTMLResponse)
-    def home(request: Request) -> HTMLResponse:
+    async def home(request: Request) -> HTMLResponse:
         def newest_day_parts() -> PageParts:
             with read_session(engine) as session:
                 day = queries.newest_listing_day(session)
             return period_parts(period_of("date", day) if day else None, 0)
 
-        return cached(request, "home", newest_day_parts)
+        return await cached(request, "home", newest_day_parts)
 
     @router.get("/papers", response_model=None)
-    def papers_index(request: Request, date: str | None = None) -> Response:
+    async def papers_index(request: Request, date: str | None = None) -> Response:
         """The newest day; with ``?date=`` (the date picker), that day's page."""
         if date:
             try:
                 return RedirectResponse(parse_period("date", date).path, status_code=303)
             except InvalidPeriod as error:
                 raise PageNotFound(str(error)) from None
-        return home(request)
+        return await home(request)
 
     @router.get("/papers/{kind}/{label}", response_class=HTMLResponse)
-    def period_list(request: Request, kind: str, label: str, page: int = 0) -> HTMLResponse:
+    async def period_list(request: Request, kind: str, label: str, page: int = 0) -> HTMLResponse:
         if kind not in ("date", "week", "month"):
-            return paper_show(request, f"{kind}/{label}")  # an old-style id: /papers/hep-th/9901001
+            return await paper_show(request, f"{kind}/{label}")  # an old-style id: /papers/hep-th/9901001
         if not 0 <= page <= 100:
             raise PageNotFound("Lists are shown up to their 100th page.")
         try:
             period = parse_period(kind, label)  # type: ignore[arg-type]
         except InvalidPeriod as error:
             raise PageNotFound(str(error)) from None
-        return period_page(request, period, page)
+        return await period_page(request, period, page)
 
     @router.get("/papers/{arxiv_id:path}", response_class=HTMLResponse)
-    def paper_show(request: Request, arxiv_id: str) -> HTMLResponse:
+    async def paper_show(request: Request, arxiv_id: str) -> HTMLResponse:
         try:
             parsed = parse_arxiv_id(arxiv_id)
         except InvalidArxivId as error:
@@ -132,6 +141,6 @@ def pages_router(engine: sa.Engine, renderer: Renderer, members: Members) -> API
             }
             return 200, "paper.html", context
 
-        return cached(request, ("paper", parsed.id), paper_parts)
+        return await cached(request, ("paper", parsed.id), paper_parts)
 
     return router

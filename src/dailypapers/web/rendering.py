@@ -50,12 +50,19 @@ class Renderer:
             context["csrf_token"] = _TOKEN_SLOT
             return status, self.templates.get_template(template).render(request=request, **context)
 
-        status, html = self.cache.get_or_make(key, render)
+        return self._with_token(request, *self.cache.get_or_make(key, render))
+
+    def _with_token(self, request: Request, status: int, html: str) -> HTMLResponse:
         new_cookies: dict[str, str] = {}
         response = HTMLResponse(html.replace(_TOKEN_SLOT, self.csrf.token_for(request, new_cookies)), status)
         for value in new_cookies.values():
             set_csrf_cookie(response, value, secure=request.url.scheme == "https")
         return response
+
+    def cached_copy(self, request: Request, key: Hashable) -> HTMLResponse | None:
+        """The cached page for ``key`` if there is a current one, without waiting or rendering."""
+        copy = self.cache.peek(key)
+        return self._with_token(request, *copy) if copy is not None else None
 
     def page(self, request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         new_cookies: dict[str, str] = {}
