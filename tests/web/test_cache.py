@@ -55,3 +55,15 @@ def test_a_failed_rendering_is_tried_again_by_the_next_reader() -> None:
     with pytest.raises(LookupError):
         cache.get_or_make("home", broken)
     assert cache.get_or_make("home", lambda: "fixed") == "fixed"
+
+
+def test_lookup_never_waits_and_picks_one_caller_to_refresh_a_stale_value() -> None:
+    cache: TtlCache[str] = TtlCache(0.05)
+    assert cache.lookup("home") == (None, False)  # nothing yet: the caller makes it the slow way
+    cache.get_or_make("home", lambda: "page 1")
+    assert cache.lookup("home") == ("page 1", False)
+    time.sleep(0.06)
+    assert cache.lookup("home") == ("page 1", True)  # stale: this caller refreshes
+    assert cache.lookup("home") == ("page 1", False)  # the others answer with the old copy
+    assert cache.refresh("home", lambda: "page 2") == "page 2"
+    assert cache.lookup("home") == ("page 2", False)

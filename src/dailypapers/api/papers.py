@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse, Response
+from starlette.background import BackgroundTask
 
 from dailypapers.api.errors import ApiError
 from dailypapers.api.shapes import paper_item, paper_object
@@ -81,9 +82,13 @@ def papers_router(engine: sa.Engine, members: Members, limits: Limits, cache_sec
                 return orjson.dumps([paper_item(item) for item in listed])
 
         key = (period, submitter, sort, p, limit)
-        # A cached answer goes out from the event loop; making one needs the database and a thread.
-        body = cache.peek(key) or await run_in_threadpool(cache.get_or_make, key, answer)
-        return Response(body, media_type="application/json")
+        # A cached answer goes out from the event loop (a stale one is re-made after it is sent);
+        # making one needs the database and a thread.
+        body, refresh = cache.lookup(key)
+        if body is None:
+            body = await run_in_threadpool(cache.get_or_make, key, answer)
+        background = BackgroundTask(cache.refresh, key, answer) if refresh else None
+        return Response(body, media_type="application/json", background=background)
 
     @router.get("/api/papers/search", summary="Search papers by keywords or arXiv id")
     def search(

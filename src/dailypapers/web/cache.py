@@ -6,7 +6,8 @@ one render instead of one per request; what a page shows is at most ``ttl`` seco
 
 A page is made by one request at a time: while it is re-made, the others get the previous copy
 (or, the first time, wait for the one being made). Without that, every expiry would start dozens
-of identical renders at once and stall all of them.
+of identical renders at once and stall all of them. ``lookup`` goes further for the event loop:
+it never waits, and picks one caller to re-make a stale value after answering with it.
 """
 
 from __future__ import annotations
@@ -29,15 +30,36 @@ class TtlCache(Generic[Value]):
         self._making: dict[Hashable, threading.Event] = {}
         self._lock = threading.Lock()
 
-    def peek(self, key: Hashable) -> Value | None:
-        """The value for ``key`` if ``get_or_make`` would return it without making it."""
+    def lookup(self, key: Hashable) -> tuple[Value | None, bool]:
+        """The value for ``key`` without waiting: fresh, or stale while it is re-made, or ``None``.
+
+        When the value is stale and nobody re-makes it yet, the caller is chosen to (the second item
+        is then ``True``) and must call ``refresh``, typically after answering with the stale value.
+        """
         if self.ttl <= 0:
-            return None
+            return None, False
         with self._lock:
             hit = self._entries.get(key)
-            if hit is not None and (hit[0] > time.monotonic() or key in self._making):
-                return hit[1]
-        return None
+            if hit is None:
+                return None, False
+            if hit[0] > time.monotonic() or key in self._making:
+                return hit[1], False
+            self._making[key] = threading.Event()
+            return hit[1], True
+
+    def refresh(self, key: Hashable, make: Callable[[], Value]) -> Value:
+        """Make and store the value for ``key``; for the caller ``lookup`` chose."""
+        try:
+            value = make()  # outside the lock: a slow render must not hold up other pages
+            with self._lock:
+                self._entries[key] = (time.monotonic() + self.ttl, value)
+                self._entries.move_to_end(key)
+                while len(self._entries) > self.max_entries:
+                    self._entries.popitem(last=False)
+            return value
+        finally:
+            with self._lock:
+                self._making.pop(key).set()
 
     def get_or_make(self, key: Hashable, make: Callable[[], Value]) -> Value:
         if self.ttl <= 0:
@@ -53,17 +75,7 @@ class TtlCache(Generic[Value]):
                     self._making[key] = threading.Event()
                     break
             making.wait(timeout=30)  # then look again: made, or failed and ours to try
-        try:
-            value = make()  # outside the lock: a slow render must not hold up other pages
-            with self._lock:
-                self._entries[key] = (time.monotonic() + self.ttl, value)
-                self._entries.move_to_end(key)
-                while len(self._entries) > self.max_entries:
-                    self._entries.popitem(last=False)
-            return value
-        finally:
-            with self._lock:
-                self._making.pop(key).set()
+        return self.refresh(key, make)
 
     def clear(self) -> None:
         """Forget every page: after a moderator hides something it must leave the pages at once."""

@@ -48,7 +48,7 @@ def pages_router(engine: sa.Engine, renderer: Renderer, members: Members) -> API
     async def cached(request: Request, key: Hashable, parts: Callable[[], PageParts]) -> HTMLResponse:
         """A visitor's copy of a shared page, straight from the event loop when it is cached: most
         requests then never wait for a worker thread. Anything touching the database runs in one."""
-        if SESSION_COOKIE not in request.cookies and (copy := renderer.cached_copy(request, key)):
+        if SESSION_COOKIE not in request.cookies and (copy := renderer.cached_copy(request, key, parts)):
             return copy
 
         def page() -> HTMLResponse:

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from starlette.background import BackgroundTask
 
 from dailypapers.community.models import User
 from dailypapers.web.cache import TtlCache
@@ -45,12 +46,15 @@ class Renderer:
             context.update(personal(context) if personal else {})
             return self.page(request, template, status, user=user, **context)
 
+        return self._with_token(request, *self.cache.get_or_make(key, self._renderer(request, parts)))
+
+    def _renderer(self, request: Request, parts: Callable[[], PageParts]) -> Callable[[], tuple[int, str]]:
         def render() -> tuple[int, str]:
             status, template, context = parts()
             context["csrf_token"] = _TOKEN_SLOT
             return status, self.templates.get_template(template).render(request=request, **context)
 
-        return self._with_token(request, *self.cache.get_or_make(key, render))
+        return render
 
     def _with_token(self, request: Request, status: int, html: str) -> HTMLResponse:
         new_cookies: dict[str, str] = {}
@@ -59,10 +63,18 @@ class Renderer:
             set_csrf_cookie(response, value, secure=request.url.scheme == "https")
         return response
 
-    def cached_copy(self, request: Request, key: Hashable) -> HTMLResponse | None:
-        """The cached page for ``key`` if there is a current one, without waiting or rendering."""
-        copy = self.cache.peek(key)
-        return self._with_token(request, *copy) if copy is not None else None
+    def cached_copy(
+        self, request: Request, key: Hashable, parts: Callable[[], PageParts]
+    ) -> HTMLResponse | None:
+        """The cached page for ``key`` if there is one, without waiting or rendering. A stale copy
+        is answered at once and re-rendered after the answer is sent (by this request only)."""
+        copy, refresh = self.cache.lookup(key)
+        if copy is None:
+            return None
+        response = self._with_token(request, *copy)
+        if refresh:
+            response.background = BackgroundTask(self.cache.refresh, key, self._renderer(request, parts))
+        return response
 
     def page(self, request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         new_cookies: dict[str, str] = {}
