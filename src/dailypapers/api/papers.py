@@ -19,7 +19,7 @@ from starlette.background import BackgroundTask
 from dailypapers.api.errors import ApiError
 from dailypapers.api.shapes import paper_item, paper_object
 from dailypapers.community import queries as community
-from dailypapers.community.votes import set_vote
+from dailypapers.community.votes import NoSuchPaper, set_vote
 from dailypapers.db.write import read_session, write_session
 from dailypapers.papers import queries
 from dailypapers.papers.citation import bibtex, paper_markdown
@@ -131,11 +131,16 @@ def papers_router(engine: sa.Engine, members: Members, limits: Limits, cache_sec
         user = members.of_api_token(request)
         if user is None:
             raise ApiError(401, "send a personal API token: Authorization: Bearer TOKEN")
-        with read_session(engine) as session:
-            paper_id = _paper_or_404(session, arxiv_id).id
+        try:
+            paper_id = parse_arxiv_id(arxiv_id).id
+        except InvalidArxivId as error:
+            raise ApiError(404, str(error)) from None
         limits.hit(limits.votes, request, user)
-        with write_session(engine) as session:
-            count = set_vote(session, user, paper_id, up=up)
+        try:
+            with write_session(engine) as session:
+                count = set_vote(session, user, paper_id, up=up)
+        except NoSuchPaper as error:
+            raise ApiError(404, str(error)) from None
         return {"paper": paper_id, "upvotes": count, "upvoted": up}
 
     @router.get(

@@ -15,8 +15,7 @@ from sqlalchemy.orm import Session
 
 from dailypapers.community.accounts import now
 from dailypapers.community.models import PAPER_ACTIVITY, REPORTS, Comment, User
-from dailypapers.community.votes import ensure_activity
-from dailypapers.db.upsert import insert_if_new
+from dailypapers.db.upsert import add_to_counter, insert_if_new
 
 MAX_COMMENT_LENGTH = 5000
 _MARKDOWN = MarkdownIt("commonmark", {"html": False}).disable(["image", "html_inline", "html_block"])
@@ -111,12 +110,8 @@ def report_comment(session: Session, user: User, comment_id: int, reason: str) -
 
 
 def _count_comments(session: Session, paper_id: str, delta: int) -> None:
-    ensure_activity(session, paper_id)
-    session.execute(
-        sa.update(PAPER_ACTIVITY)
-        .where(PAPER_ACTIVITY.c.paper_id == paper_id)
-        .values(comments=PAPER_ACTIVITY.c.comments + delta)
-    )
+    counters = {"paper_id": paper_id, "upvotes": 0, "comments": delta, "hidden": False}
+    add_to_counter(session, PAPER_ACTIVITY, counters, key=["paper_id"], column="comments")
 
 
 @dataclass

@@ -112,13 +112,46 @@ def insert_if_new(
 
     Told by ``RETURNING`` rather than the row count, which the PostgreSQL driver leaves at -1 here.
     """
-    stmt = (
-        _insert(session.get_bind().dialect, table)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=list(key))
-        .returning(table.c[key[0]])
+    dialect = session.get_bind().dialect
+    stmt = _statement(
+        ("insert_if_new", dialect.name, table.name, tuple(values), tuple(key)),
+        lambda: (
+            _insert(dialect, table)
+            .values({name: sa.bindparam(name) for name in values})
+            .on_conflict_do_nothing(index_elements=list(key))
+            .returning(table.c[key[0]])
+        ),
     )
-    return session.execute(stmt).first() is not None
+    return session.connection().execute(stmt, dict(values)).first() is not None
+
+
+def add_to_counter(
+    session: Session, table: sa.TableClause, row: Mapping[str, Any], *, key: Sequence[str], column: str
+) -> int:
+    """Add ``row[column]`` to that column of the row with ``row``'s key (inserting ``row`` if there
+    is none, counting from its value); return the new count. One statement, atomic on both dialects."""
+    dialect = session.get_bind().dialect
+
+    def build() -> Any:
+        stmt = _insert(dialect, table).values({name: sa.bindparam(name) for name in row})
+        counter = table.c[column]
+        return stmt.on_conflict_do_update(
+            index_elements=list(key), set_={column: counter + stmt.excluded[column]}
+        ).returning(counter)
+
+    stmt = _statement(("add_to_counter", dialect.name, table.name, tuple(row), tuple(key), column), build)
+    return int(session.connection().execute(stmt, dict(row)).scalar_one())
+
+
+#: Statements built once per shape: building a Core statement costs more than running it on SQLite.
+_STATEMENTS: dict[tuple[Any, ...], Any] = {}
+
+
+def _statement(shape: tuple[Any, ...], build: Any) -> Any:
+    statement = _STATEMENTS.get(shape)
+    if statement is None:
+        statement = _STATEMENTS[shape] = build()
+    return statement
 
 
 def excluded(session: Session, table: sa.TableClause) -> Any:

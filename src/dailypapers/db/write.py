@@ -9,6 +9,8 @@ code that reads before it writes locks the rows it reads (``SELECT ... FOR UPDAT
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,12 +23,42 @@ from sqlalchemy.orm import Session
 #: busy handler, which polls with sleeps of up to 100 ms and made concurrent writes crawl.
 _SQLITE_WRITERS: dict[str, threading.RLock] = {}
 _SQLITE_WRITERS_GUARD = threading.Lock()
+#: Per process and database, an open lock file beside the database: ``flock`` on it makes the
+#: processes of a server (``--workers N``) queue the same way. Opened anew in a forked child, whose
+#: inherited descriptor would share the parent's lock instead of waiting for it.
+_LOCK_FILES: dict[str, tuple[int, int]] = {}
 
 
 def _writer_lock(engine: sa.Engine) -> threading.RLock:
     key = str(engine.url)
     with _SQLITE_WRITERS_GUARD:
         return _SQLITE_WRITERS.setdefault(key, threading.RLock())
+
+
+def _lock_file(engine: sa.Engine) -> int | None:
+    database = engine.url.database
+    if not database or database == ":memory:":
+        return None
+    with _SQLITE_WRITERS_GUARD:
+        opened = _LOCK_FILES.get(database)
+        if opened is None or opened[0] != os.getpid():
+            descriptor = os.open(f"{database}-writer.lock", os.O_RDWR | os.O_CREAT, 0o600)
+            opened = _LOCK_FILES[database] = (os.getpid(), descriptor)
+        return opened[1]
+
+
+@contextmanager
+def _sqlite_writer(engine: sa.Engine) -> Iterator[None]:
+    with _writer_lock(engine) as _held:
+        descriptor = _lock_file(engine)
+        if descriptor is None:
+            yield
+            return
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(descriptor, fcntl.LOCK_UN)
 
 
 @contextmanager
@@ -36,7 +68,7 @@ def write_session(engine: sa.Engine) -> Iterator[Session]:
             yield session
         return
     bind = engine.execution_options(sqlite_begin="IMMEDIATE")
-    with _writer_lock(engine), Session(bind, expire_on_commit=False) as session, session.begin():
+    with _sqlite_writer(engine), Session(bind, expire_on_commit=False) as session, session.begin():
         yield session
 
 

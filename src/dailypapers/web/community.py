@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from dailypapers.community import comments
 from dailypapers.community.queries import TrendingWindow, is_hidden, trending
 from dailypapers.community.submissions import SubmissionRefused, submit_paper
-from dailypapers.community.votes import set_vote, upvoted_among
+from dailypapers.community.votes import NoSuchPaper, set_vote, upvoted_among
 from dailypapers.db.write import read_session, write_session
 from dailypapers.papers import queries as papers
 from dailypapers.papers.ids import InvalidArxivId, parse_arxiv_id
@@ -55,10 +55,16 @@ def community_router(
     ) -> Response:
         renderer.csrf.check(request, csrf_token)
         user = members.required(request)
-        paper_id = visible_paper_id(arxiv_id)
+        try:
+            paper_id = parse_arxiv_id(arxiv_id).id
+        except InvalidArxivId as error:
+            raise PageNotFound(str(error)) from None
         Limits.hit(limits.votes, request, user)
-        with write_session(engine) as session:
-            count = set_vote(session, user, paper_id, up=up == "1")
+        try:
+            with write_session(engine) as session:
+                count = set_vote(session, user, paper_id, up=up == "1")
+        except NoSuchPaper as error:
+            raise PageNotFound(str(error)) from None
         if "application/json" in request.headers.get("accept", ""):
             return JSONResponse({"paper": paper_id, "upvotes": count, "upvoted": up == "1"})
         return RedirectResponse(local_path(next, f"/papers/{paper_id}"), status_code=303)
