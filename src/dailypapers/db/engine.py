@@ -20,6 +20,7 @@ from dailypapers.settings import Settings
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_WAL_CHECKPOINT_PAGES = 4_000
+SQLITE_POOL_SIZE = 40
 
 
 def _json_dumps(value: Any) -> str:
@@ -35,7 +36,15 @@ def create_db_engine(settings: Settings) -> sa.Engine:
         )
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(url, json_serializer=_json_dumps, json_deserializer=orjson.loads)
+    # A connection per web server thread (the thread pool has 40): beyond the pool, connections are
+    # opened and closed per request, and each opening repeats the set-up below.
+    engine = sa.create_engine(
+        url,
+        json_serializer=_json_dumps,
+        json_deserializer=orjson.loads,
+        pool_size=SQLITE_POOL_SIZE,
+        max_overflow=SQLITE_POOL_SIZE,
+    )
     _configure_sqlite(engine)
     return engine
 

@@ -119,6 +119,7 @@ def accounts_router(
         user = members.current(request)
         secret_value = request.cookies.get(SESSION_COOKIE)
         if user is not None and secret_value:
+            members.forget(user)
             with write_session(engine) as session:
                 if everywhere:
                     accounts.end_all_sessions(session, user)
@@ -167,6 +168,7 @@ def accounts_router(
                 categories=categories.replace(",", " ").split(),
                 authors=authors.splitlines(),
             )
+        members.forget(user)
         return RedirectResponse("/settings", status_code=303)
 
     @router.post("/settings/tokens", response_class=HTMLResponse)
@@ -215,6 +217,7 @@ def accounts_router(
                 moderation.hide_comment(session, moderator, int(target), reason)
             elif kind == "user" and (member := accounts.user_by_username(session, target)) is not None:
                 moderation.hide_user(session, moderator, member, reason)
+                members.forget(member)
             else:
                 raise PageNotFound(f"Nothing to hide: {kind} {target}")
         renderer.cache.clear()

@@ -12,9 +12,11 @@ from urllib.parse import quote
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Form, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from dailypapers.community import comments
+from dailypapers.community.models import User
 from dailypapers.community.queries import TrendingWindow, is_hidden, trending
 from dailypapers.community.submissions import SubmissionRefused, submit_paper
 from dailypapers.community.votes import NoSuchPaper, set_vote, upvoted_among
@@ -23,7 +25,7 @@ from dailypapers.papers import queries as papers
 from dailypapers.papers.ids import InvalidArxivId, parse_arxiv_id
 from dailypapers.settings import Settings
 from dailypapers.web.accounts import CsrfToken
-from dailypapers.web.members import Members, local_path
+from dailypapers.web.members import UNKNOWN, Members, SignInRequired, local_path
 from dailypapers.web.pages import PageNotFound
 from dailypapers.web.rendering import Renderer
 from dailypapers.web.security import Limits
@@ -46,28 +48,37 @@ def community_router(
         return paper_id
 
     @router.post("/papers/{arxiv_id:path}/upvote", response_model=None)
-    def upvote(
-        request: Request,
-        arxiv_id: str,
-        csrf_token: CsrfToken = None,
-        up: Annotated[str, Form(max_length=1)] = "1",
-        next: Annotated[str, Form(max_length=500)] = "",
-    ) -> Response:
-        renderer.csrf.check(request, csrf_token)
-        user = members.required(request)
+    async def upvote(request: Request, arxiv_id: str) -> Response:
+        """Form fields ``csrf_token``, ``up`` (1 or 0) and ``next``; the busiest write of the site,
+        so it runs on the event loop and only the transaction (and, rarely, the session lookup)
+        goes to a worker thread."""
+        form = await request.form(max_files=0, max_fields=10)
+        csrf_token, up, next_path = (form.get(name) for name in ("csrf_token", "up", "next"))
+        renderer.csrf.check(request, csrf_token if isinstance(csrf_token, str) else None)
+        user = members.remembered(request)
+        if user is UNKNOWN:
+            user = await run_in_threadpool(members.current, request)
+        if not isinstance(user, User):
+            raise SignInRequired()
         try:
             paper_id = parse_arxiv_id(arxiv_id).id
         except InvalidArxivId as error:
             raise PageNotFound(str(error)) from None
         Limits.hit(limits.votes, request, user)
-        try:
+        is_up = up != "0"
+
+        def vote() -> int:
             with write_session(engine) as session:
-                count = set_vote(session, user, paper_id, up=up == "1")
+                return set_vote(session, user, paper_id, up=is_up)
+
+        try:
+            count = await run_in_threadpool(vote)
         except NoSuchPaper as error:
             raise PageNotFound(str(error)) from None
         if "application/json" in request.headers.get("accept", ""):
-            return JSONResponse({"paper": paper_id, "upvotes": count, "upvoted": up == "1"})
-        return RedirectResponse(local_path(next, f"/papers/{paper_id}"), status_code=303)
+            return JSONResponse({"paper": paper_id, "upvotes": count, "upvoted": is_up})
+        back = next_path if isinstance(next_path, str) else None
+        return RedirectResponse(local_path(back, f"/papers/{paper_id}"), status_code=303)
 
     @router.get("/submit", response_class=HTMLResponse)
     def submit_form(request: Request) -> HTMLResponse:
