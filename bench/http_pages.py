@@ -159,7 +159,7 @@ def main() -> None:
         print(f"catalog: {catalog_size(data_dir):,} listed papers over {len(weekdays(3 * 261))} weekdays")
         port = free_port()
         server = subprocess.Popen(
-            [sys.executable, "-m", "dailypapers", "serve", "--port", str(port)],
+            [sys.executable, "-m", "dailypapers", "serve", "--port", str(port), "--no-access-log"],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

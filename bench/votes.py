@@ -263,7 +263,8 @@ def serving(env: dict[str, str], workers: int) -> Iterator[tuple[subprocess.Pope
     """`dailypapers serve` on a free port, once /healthz answers; stopped afterwards."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "dailypapers", "serve", "--port", str(port), "--workers", str(workers)]
+    command = [sys.executable, "-m", "dailypapers", "serve", "--no-access-log", "--port", str(port)]
+    command += ["--workers", str(workers)]
     server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         for _ in range(300):
