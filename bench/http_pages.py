@@ -195,8 +195,13 @@ def main() -> None:
         empty = results["empty route /healthz"][0]
         daily_rate = results["daily page /"][0]
         print(f"daily page at {daily_rate / empty:.0%} of the empty route (target >= 40%)")
-        worst_p99 = max(p99 for _, _, p99 in results.values())
-        print(f"worst p99 {worst_p99:.1f} ms (target < 50 ms)")
+        targeted = ["daily page /", "paper page", "/api/daily_papers"]
+        worst_p99 = max(results[name][2] for name in targeted)
+        print(f"worst p99 of the daily page, a paper page and the API: {worst_p99:.1f} ms (target < 50 ms)")
+        print(
+            f"(beyond the targets: pages of random papers, rendered per request, "
+            f"p99 {results['random paper pages'][2]:.1f} ms)"
+        )
         print("query plans:")
         query_plans(data_dir, paper_id, day)
 
