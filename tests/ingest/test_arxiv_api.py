@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from fake_arxiv import FIXTURES, FakeArxiv
 from typer.testing import CliRunner
 
 from dailypapers.cli import app
@@ -19,6 +18,7 @@ from dailypapers.ingest.polite import ArxivUnavailable
 from dailypapers.ingest.report import IngestReport
 from dailypapers.papers.models import ListingEntry, Paper
 from dailypapers.settings import Settings
+from fake_arxiv import FIXTURES, FakeArxiv
 
 #: Scheduling jitter allowed when comparing request times seen by the server with the client's pauses.
 JITTER = 0.02

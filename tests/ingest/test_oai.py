@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from fake_arxiv import FIXTURES, FakeArxiv
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
@@ -28,6 +27,7 @@ from dailypapers.ingest.polite import ArxivUnavailable
 from dailypapers.ingest.report import IngestReport
 from dailypapers.papers.models import ListingEntry, Paper
 from dailypapers.settings import Settings
+from fake_arxiv import FIXTURES, FakeArxiv
 
 CS_EARLY_JANUARY = HarvestRequest(dt.date(2024, 1, 8), dt.date(2024, 1, 10), "cs")
 FIRST_PAGE = {

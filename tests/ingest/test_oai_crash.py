@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from fake_arxiv import FakeArxiv, GeneratedPages
 
 from dailypapers.db.engine import create_db_engine
 from dailypapers.db.migrate import upgrade_database
@@ -27,6 +26,7 @@ from dailypapers.ingest.models import HarvestCheckpoint
 from dailypapers.ingest.oai import HarvestRequest, harvest
 from dailypapers.papers.models import ListingEntry, Paper
 from dailypapers.settings import Settings
+from fake_arxiv import FakeArxiv, GeneratedPages
 
 PAGES, PER_PAGE = 20, 10
 HARVEST = ["ingest", "oai", "--from", "2024-02-01", "--until", "2024-02-29", "--set", "cs"]
