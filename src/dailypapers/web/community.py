@@ -20,7 +20,7 @@ from dailypapers.community.models import User
 from dailypapers.community.queries import TrendingWindow, is_hidden, trending
 from dailypapers.community.submissions import SubmissionRefused, submit_paper
 from dailypapers.community.votes import NoSuchPaper, set_vote, upvoted_among
-from dailypapers.db.write import read_session, write_session
+from dailypapers.db.write import read_session, write_session, write_session_if_free
 from dailypapers.papers import queries as papers
 from dailypapers.papers.ids import InvalidArxivId, parse_arxiv_id
 from dailypapers.settings import Settings
@@ -72,7 +72,10 @@ def community_router(
                 return set_vote(session, user, paper_id, up=is_up)
 
         try:
-            count = await run_in_threadpool(vote)
+            with write_session_if_free(engine) as session:
+                count = None if session is None else set_vote(session, user, paper_id, up=is_up)
+            if count is None:
+                count = await run_in_threadpool(vote)
         except NoSuchPaper as error:
             raise PageNotFound(str(error)) from None
         if "application/json" in request.headers.get("accept", ""):
