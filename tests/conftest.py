@@ -9,16 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import socket
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-import uvicorn
 from fastapi.testclient import TestClient
 
 from dailypapers.db.engine import create_db_engine
@@ -31,6 +27,7 @@ from dailypapers.settings import Settings
 from dailypapers.web.app import create_app
 from factories import listed_paper
 from fake_arxiv import FakeArxiv
+from servers import serving
 
 POSTGRES_URL = os.environ.get(
     "DAILYPAPERS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -161,26 +158,8 @@ def arxiv_settings(settings: Settings, fake_arxiv: FakeArxiv) -> Settings:
     )
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def live_server(site_settings: Settings) -> Iterator[str]:
     """The app served by uvicorn on a free port of 127.0.0.1, stopped after the module."""
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(site_settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the server did not start")
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(site_settings)) as url:
+        yield url

@@ -25,6 +25,7 @@ from dailypapers.mail.transport import (
     transport_from_settings,
 )
 from dailypapers.settings import Settings
+from servers import free_port
 
 SENDER = "Daily Papers <papers@example.org>"
 
@@ -63,12 +64,6 @@ class SmtpServer:
     host: str
     port: int
     handler: RecordingHandler
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture

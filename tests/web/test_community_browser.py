@@ -11,14 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
 import sqlalchemy as sa
-import uvicorn
 
 from browser import BROWSER_MARKS, launch, screenshot
 from dailypapers.community.models import Comment, PaperActivity, SignInLink, User, UserSession, Vote
@@ -34,6 +31,7 @@ from dailypapers.settings import Settings
 from dailypapers.web.app import create_app
 from factories import listed_paper
 from fake_arxiv import FakeArxiv
+from servers import free_port, serving
 
 playwright = pytest.importorskip("playwright.sync_api")
 expect = playwright.expect
@@ -76,18 +74,10 @@ class Site:
             return session.get(PaperActivity, paper_id)
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """A fresh site on its own port: today's catalog, mail into its maildir, a fake arXiv behind it."""
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     with FakeArxiv() as arxiv, pytest.MonkeyPatch.context() as environment:
         # The autouse isolation of conftest is per test; this fixture outlives it.
@@ -110,21 +100,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             store_papers(session, records, rules=ListingRules())
         update_search_index(engine)
 
-        server = uvicorn.Server(
-            uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-        )
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("the server did not start")
-            time.sleep(0.02)
         try:
-            yield Site(url, settings, engine, arxiv)
+            with serving(create_app(settings), port):
+                yield Site(url, settings, engine, arxiv)
         finally:
-            server.should_exit = True
-            thread.join(timeout=10)
             engine.dispose()
 
 

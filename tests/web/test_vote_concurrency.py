@@ -14,7 +14,6 @@ import datetime as dt
 import os
 import random
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -38,6 +37,7 @@ from dailypapers.settings import Settings
 from dailypapers.web.members import SESSION_COOKIE
 from dailypapers.web.security import CSRF_COOKIE, site_secret
 from factories import listed_paper
+from servers import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -58,12 +58,6 @@ class Client:
     #: paper -> the action (True = upvote) of the last request answered with 200
     last_acknowledged: dict[str, bool] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def build_site(settings: Settings) -> list[Client]:
