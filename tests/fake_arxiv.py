@@ -9,7 +9,8 @@ It answers from hand-written fixtures in ``tests/fixtures/arxiv/``:
   joined by the resumption tokens written in them; a ``from``/``until`` range outside the fixtures'
   datestamps gets ``oai/noRecordsMatch.xml``. ``generate_pages`` switches to many synthesized pages.
 
-Knobs for tests: ``fail_next`` (answer 503/429 with ``Retry-After``), ``delay_seconds`` (before each
+Knobs for tests: ``hold_after`` (leave requests unanswered until released), ``fail_next`` (answer
+503/429 with ``Retry-After``), ``delay_seconds`` (before each
 answer), ``generate_pages``, ``expire_token``, ``replace_pages``, ``load_api_entries``. Every request is
 recorded in ``requests`` with its query, headers (names in lower case) and arrival time
 (``time.monotonic()``); ``wait_for`` blocks until the log satisfies a condition.
@@ -68,6 +69,8 @@ class FakeArxiv:
         self.requests: list[RecordedRequest] = []
         #: Seconds to wait before answering each request.
         self.delay_seconds = 0.0
+        #: Requests after this many are held unanswered until ``release_held`` (``None``: no limit).
+        self._hold_after: int | None = None
         self._changed = threading.Condition()
         self._failures: list[tuple[int, str | None]] = []
         self._expired_tokens: set[str] = set()
@@ -110,6 +113,17 @@ class FakeArxiv:
         """Answer the next ``count`` requests with ``status`` and a ``Retry-After`` header (if given)."""
         with self._changed:
             self._failures.extend([(status, None if retry_after is None else str(retry_after))] * count)
+
+    def hold_after(self, count: int) -> None:
+        """Leave every request after the first ``count`` unanswered until ``release_held``: a client
+        can then be stopped at a known point however slowly the test itself is scheduled."""
+        with self._changed:
+            self._hold_after = count
+
+    def release_held(self) -> None:
+        with self._changed:
+            self._hold_after = None
+            self._changed.notify_all()
 
     def generate_pages(self, pages: int = 20, per_page: int = 10) -> GeneratedPages:
         """Serve a synthesized arXivRaw harvest of ``pages`` pages instead of the fixture pages."""
@@ -155,6 +169,13 @@ class FakeArxiv:
         with self._changed:
             self.requests.append(request)
             self._changed.notify_all()
+
+    def _wait_if_held(self, request: RecordedRequest) -> None:
+        with self._changed:
+            self._changed.wait_for(
+                lambda: self._hold_after is None or self.requests.index(request) < self._hold_after,
+                timeout=60,
+            )
 
     def _answer(self, path: str, params: dict[str, str]) -> _Answer:
         with self._changed:
@@ -350,6 +371,7 @@ def _handler(fake: FakeArxiv) -> type[BaseHTTPRequestHandler]:
                 time=time.monotonic(),
             )
             fake._record(request)
+            fake._wait_if_held(request)
             if fake.delay_seconds:
                 time.sleep(fake.delay_seconds)
             answer = fake._answer(request.path, request.params)

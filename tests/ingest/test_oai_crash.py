@@ -125,12 +125,16 @@ def test_an_interrupted_harvest_resumes_and_ends_like_an_uninterrupted_one(
 
     # Stop the harvest once it has asked for a few pages; start it again until it finishes.
     for run, asked_before_stop in zip(runs, stop_after_pages, strict=False):
+        # The page after these stays unanswered until the run is stopped: the stop lands mid-harvest
+        # even when this test is scheduled slowly (CI runs other suites beside it).
+        fake_arxiv.hold_after(len(fake_arxiv.requests) + asked_before_stop)
         process = start_harvest(interrupted, run)
         fake_arxiv.wait_for(
             lambda _requests, r=run, n=asked_before_stop: len(pages_asked(fake_arxiv, pages, r)) >= n
         )
         process.send_signal(stop)
         _stdout, stderr = process.communicate(timeout=30)
+        fake_arxiv.release_held()
         assert process.returncode == exit_code, stderr
         if stop == signal.SIGINT:
             assert "interrupted; everything stored so far is kept" in " ".join(stderr.split())
