@@ -32,6 +32,15 @@ PAGES, PER_PAGE = 20, 10
 HARVEST = ["ingest", "oai", "--from", "2024-02-01", "--until", "2024-02-29", "--set", "cs"]
 
 
+#: Runs the CLI as `python -m dailypapers` would, with Ctrl-C (SIGINT) raising KeyboardInterrupt:
+#: pytest-xdist workers ignore SIGINT, and a child inherits that, so Python would not install its
+#: handler and the test's Ctrl-C would go unnoticed.
+WITH_CTRL_C = (
+    "import runpy, signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "runpy.run_module('dailypapers', run_name='__main__')"
+)
+
+
 @pytest.fixture
 def start_harvest(fake_arxiv: FakeArxiv) -> Iterator[Callable[[Path, str], subprocess.Popen[str]]]:
     """Starts ``dailypapers ingest oai`` for the February ``cs`` harvest; ``run`` is its User-Agent."""
@@ -47,7 +56,7 @@ def start_harvest(fake_arxiv: FakeArxiv) -> Iterator[Callable[[Path, str], subpr
             DAILYPAPERS_USER_AGENT=run,
         )
         process = subprocess.Popen(
-            [sys.executable, "-m", "dailypapers", *HARVEST],
+            [sys.executable, "-c", WITH_CTRL_C, *HARVEST],
             env=environment,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
