@@ -19,8 +19,8 @@ from dailypapers.community import comments
 from dailypapers.community.models import User
 from dailypapers.community.queries import TrendingWindow, is_hidden, trending
 from dailypapers.community.submissions import SubmissionRefused, submit_paper
-from dailypapers.community.votes import NoSuchPaper, set_vote, upvoted_among
-from dailypapers.db.write import read_session, write_session, write_session_if_free
+from dailypapers.community.votes import NoSuchPaper, VoteBatches, upvoted_among
+from dailypapers.db.write import read_session, write_session
 from dailypapers.papers import queries as papers
 from dailypapers.papers.ids import InvalidArxivId, parse_arxiv_id
 from dailypapers.settings import Settings
@@ -35,6 +35,7 @@ def community_router(
     engine: sa.Engine, settings: Settings, renderer: Renderer, members: Members, limits: Limits
 ) -> APIRouter:
     router = APIRouter(include_in_schema=False)
+    vote_batches = VoteBatches(engine)
 
     def visible_paper_id(text: str) -> str:
         try:
@@ -67,15 +68,8 @@ def community_router(
         Limits.hit(limits.votes, request, user)
         is_up = up != "0"
 
-        def vote() -> int:
-            with write_session(engine) as session:
-                return set_vote(session, user, paper_id, up=is_up)
-
         try:
-            with write_session_if_free(engine) as session:
-                count = None if session is None else set_vote(session, user, paper_id, up=is_up)
-            if count is None:
-                count = await run_in_threadpool(vote)
+            count = await vote_batches.vote(user, paper_id, up=is_up)
         except NoSuchPaper as error:
             raise PageNotFound(str(error)) from None
         if "application/json" in request.headers.get("accept", ""):
