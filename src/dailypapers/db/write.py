@@ -48,29 +48,18 @@ def _lock_file(engine: sa.Engine) -> int | None:
 
 
 @contextmanager
-def _sqlite_writer(engine: sa.Engine, *, wait: bool = True) -> Iterator[bool]:
-    """Hold this process's and then all processes' turn to write; yields whether it was got (always,
-    when ``wait``; without waiting, only if nobody else writes at this instant)."""
-    lock = _writer_lock(engine)
-    if not lock.acquire(blocking=wait):
-        yield False
-        return
-    try:
+def _sqlite_writer(engine: sa.Engine) -> Iterator[None]:
+    """Hold this process's and then all processes' turn to write."""
+    with _writer_lock(engine):
         descriptor = _lock_file(engine)
         if descriptor is None:
-            yield True
+            yield
             return
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
         try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        try:
-            yield True
+            yield
         finally:
             fcntl.flock(descriptor, fcntl.LOCK_UN)
-    finally:
-        lock.release()
 
 
 @contextmanager
@@ -82,26 +71,6 @@ def write_session(engine: sa.Engine) -> Iterator[Session]:
     bind = engine.execution_options(sqlite_begin="IMMEDIATE")
     with _sqlite_writer(engine), Session(bind, expire_on_commit=False) as session, session.begin():
         yield session
-
-
-@contextmanager
-def write_session_if_free(engine: sa.Engine) -> Iterator[Session | None]:
-    """A write session if SQLite's write lock is free this instant, else ``None``.
-
-    For the event loop, which must never wait: a short write (a vote) done right there saves the
-    hand-over to a worker thread, which costs more than the write. Elsewhere (PostgreSQL, or when
-    another writer is busy) the caller falls back to ``write_session`` in a thread.
-    """
-    if engine.dialect.name != "sqlite":
-        yield None
-        return
-    bind = engine.execution_options(sqlite_begin="IMMEDIATE")
-    with _sqlite_writer(engine, wait=False) as got:
-        if not got:
-            yield None
-            return
-        with Session(bind, expire_on_commit=False) as session, session.begin():
-            yield session
 
 
 @contextmanager
