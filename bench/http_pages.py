@@ -45,20 +45,16 @@ def weekdays(count: int) -> list[dt.date]:
     return days
 
 
-def write_listings(path: Path, count: int) -> None:
-    papers = source_papers()
-    days = weekdays(3 * 261)
-    per_day = -(-count // len(days))
+def write_listings(path: Path, count: int, days: int = 3 * 261) -> None:
+    """``count`` papers spread evenly over ``days`` weekdays, with arXiv-like ids that never collide."""
+    papers, listed = source_papers(), weekdays(days)
+    per_day = -(-count // days)
     with path.open("wb") as out:
         for n in range(count):
             paper = papers[n % len(papers)]
-            day = days[n // per_day]
-            arxiv_id = f"{day:%y%m}.{n % 90000 + 10000:05d}"
             record = {
-                "id": arxiv_id
-                if n < 90000 * 1
-                else f"{(day.year + 10) % 100:02d}{day.month:02d}.{n % 90000 + 10000:05d}",
-                "listed": day.isoformat(),
+                "id": f"{2301 + n // 90000:04d}.{n % 90000 + 10000:05d}",
+                "listed": listed[n // per_day].isoformat(),
                 "title": paper["title"],
                 "authors": paper["authors"],
                 "categories": paper["categories"],

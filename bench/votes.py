@@ -45,7 +45,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import orjson
 from itsdangerous import URLSafeSerializer
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -56,8 +55,7 @@ from dailypapers.db.write import write_session
 from dailypapers.settings import Settings
 from dailypapers.web.members import SESSION_COOKIE
 from dailypapers.web.security import CSRF_COOKIE, site_secret
-from http_pages import catalog_size, free_port, weekdays, wrk
-from ingest_snapshot import source_papers
+from http_pages import catalog_size, free_port, write_listings, wrk
 
 #: Pairs each wrk thread cycles through; far more than the requests it has in flight.
 CYCLE = 2000
@@ -135,25 +133,6 @@ class VoteRun:
     p99: float
     socket_errors: str
     wrk_cpu: float
-
-
-def write_listings(path: Path, count: int, days: int) -> None:
-    """``count`` papers spread evenly over ``days`` weekdays, with ids that never collide."""
-    papers, listed = source_papers(), weekdays(days)
-    per_day = -(-count // days)
-    with path.open("wb") as out:
-        for n in range(count):
-            paper = papers[n % len(papers)]
-            record = {
-                "id": f"{2301 + n // 90000:04d}.{n % 90000 + 10000:05d}",
-                "listed": listed[n // per_day].isoformat(),
-                "title": paper["title"],
-                "authors": paper["authors"],
-                "categories": paper["categories"],
-                "comment": paper.get("comment"),  # type: ignore[attr-defined]
-                "abstract": paper["abstract"],
-            }
-            out.write(orjson.dumps(record) + b"\n")
 
 
 def sign_in_members(data_dir: Path, count: int) -> list[tuple[str, str]]:
