@@ -6,19 +6,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from browser import BROWSER_MARKS, launch, screenshot
+from browser import BROWSER_MARKS, screenshot
 
 playwright = pytest.importorskip("playwright.sync_api")
 
 pytestmark = BROWSER_MARKS
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[playwright.Browser]:
-    with playwright.sync_playwright() as driver:
-        browser = launch(driver)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

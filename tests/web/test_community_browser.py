@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import pytest
 import sqlalchemy as sa
 
-from browser import BROWSER_MARKS, launch, screenshot
+from browser import BROWSER_MARKS, screenshot
 from dailypapers.community.models import Comment, PaperActivity, SignInLink, User, UserSession, Vote
 from dailypapers.db.engine import create_db_engine
 from dailypapers.db.migrate import upgrade_database
@@ -105,14 +105,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
                 yield Site(url, settings, engine, arxiv)
         finally:
             engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[playwright.Browser]:
-    with playwright.sync_playwright() as driver:
-        browser = launch(driver)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
