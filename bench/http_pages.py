@@ -26,6 +26,8 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import orjson
@@ -127,6 +129,27 @@ def query_plans(data_dir: Path, paper_id: str, day: str) -> None:
             print(f"  {name:16s} {plan}")
 
 
+@contextmanager
+def serving(env: dict[str, str], workers: int) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """`dailypapers serve` on a free port, once /healthz answers; stopped afterwards."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    command = [sys.executable, "-m", "dailypapers", "serve", "--no-access-log", "--port", str(port)]
+    command += ["--workers", str(workers)]
+    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield server, base
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--papers", type=int, default=1_000_000)
@@ -153,21 +176,7 @@ def main() -> None:
             listings.unlink()
             print(f"catalog: {args.papers:,} papers imported in {time.perf_counter() - start:.0f} s")
         print(f"catalog: {catalog_size(data_dir):,} listed papers over {len(weekdays(3 * 261))} weekdays")
-        port = free_port()
-        server = subprocess.Popen(
-            [sys.executable, "-m", "dailypapers", "serve", "--port", str(port), "--no-access-log"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            for _ in range(200):
-                try:
-                    urllib.request.urlopen(base + "/healthz", timeout=1)
-                    break
-                except OSError:
-                    time.sleep(0.1)
+        with serving(env, workers=1) as (_server, base):
             newest = orjson.loads(urllib.request.urlopen(base + "/api/daily_papers?limit=1").read())[0]
             paper_id, day = newest["paper"]["id"], newest["listedOn"]
             random_papers = random_paths_script(Path(tmp) / "random_papers.lua", data_dir)
@@ -185,9 +194,6 @@ def main() -> None:
                 results[name] = wrk(base + path, args.seconds, args.connections, script)
                 rate, p50, p99 = results[name]
                 print(f"  {name:22s} {rate:9,.0f} req/s   p50 {p50:6.1f} ms   p99 {p99:6.1f} ms")
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
         empty = results["empty route /healthz"][0]
         daily_rate = results["daily page /"][0]
         print(f"daily page at {daily_rate / empty:.0%} of the empty route (target >= 40%)")

@@ -39,9 +39,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,7 +52,7 @@ from dailypapers.db.write import write_session
 from dailypapers.settings import Settings
 from dailypapers.web.members import SESSION_COOKIE
 from dailypapers.web.security import CSRF_COOKIE, site_secret
-from http_pages import catalog_size, free_port, write_listings, wrk
+from http_pages import catalog_size, serving, write_listings, wrk
 
 #: Pairs each wrk thread cycles through; far more than the requests it has in flight.
 CYCLE = 2000
@@ -235,27 +232,6 @@ def expected_votes(offset: int, size: int, members: int, per_thread: int) -> set
             k = tid + WRK_THREADS * (sent % CYCLE)
             last[(k % members, offset + k % size)] = (sent // CYCLE) % 2 == 0
     return {pair for pair, up in last.items() if up}
-
-
-@contextmanager
-def serving(env: dict[str, str], workers: int) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
-    """`dailypapers serve` on a free port, once /healthz answers; stopped afterwards."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "dailypapers", "serve", "--no-access-log", "--port", str(port)]
-    command += ["--workers", str(workers)]
-    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
-        yield server, base
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def process_tree_cpu(pid: int) -> float:

@@ -15,32 +15,6 @@ _FINGERPRINTS = sa.select(PAPERS.c.id, PAPERS.c.content_hash).where(
 )
 
 
-def listing_entries(
-    session: Session,
-    first: dt.date,
-    last: dt.date,
-    *,
-    offset: int = 0,
-    limit: int = 50,
-    newest_first: bool = True,
-) -> list[tuple[ListingEntry, Paper]]:
-    """The entries of the lists from ``first`` to ``last`` (inclusive) with their papers.
-
-    Ranked by day (newest first unless told otherwise), then by upvotes, then by listing time.
-    Bounded by the unique (day, paper_id) index: the work grows with the period, not the catalog.
-    """
-    day_order = ListingEntry.day.desc() if newest_first else ListingEntry.day.asc()
-    rows = session.execute(
-        sa.select(ListingEntry, Paper)
-        .join(Paper, Paper.id == ListingEntry.paper_id)
-        .where(ListingEntry.day.between(first, last), Paper.deleted.is_(False))
-        .order_by(day_order, ListingEntry.id)
-        .offset(offset)
-        .limit(limit)
-    )
-    return [(entry, paper) for entry, paper in rows]
-
-
 def previous_listing_day(session: Session, day: dt.date) -> dt.date | None:
     """The closest earlier day with papers on its list, or ``None``."""
     return session.scalar(sa.select(sa.func.max(ListingEntry.day)).where(ListingEntry.day < day))
