@@ -240,6 +240,11 @@ def test_moderators_hide_and_the_audit_log_says_so(
     assert browser.get("/moderation").status_code == 403
     with write_session(create_db_engine(site_settings)) as session:
         grant_moderator(session, "mod@example.org")
+    page = browser.get("/papers/2508.00001").text  # the buttons the posts below stand for
+    assert 'name="kind" value="paper"><input type="hidden" name="target" value="2508.00001">' in page
+    assert 'name="kind" value="comment">' in page and "Hide this paper" in page
+    profile = browser.get("/u/troll").text
+    assert 'name="kind" value="user"><input type="hidden" name="target" value="troll">' in profile
     token = form_token(browser, "/moderation")
     browser.post(
         "/moderation/hide", data={"csrf_token": token, "kind": "user", "target": "troll", "reason": "spam"}
