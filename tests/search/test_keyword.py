@@ -9,6 +9,7 @@ from dailypapers.db.write import read_session, write_session
 from dailypapers.papers.records import PaperRecord
 from dailypapers.papers.rules import ListingRules
 from dailypapers.papers.service import mark_deleted, store_papers
+from dailypapers.search.keyword import MATCH_END, MATCH_START, SearchFilters, keyword_hits
 from dailypapers.search.query import parse_query
 from dailypapers.search.service import search_papers, update_search_index
 
@@ -20,14 +21,21 @@ PAPERS = {
 }
 
 
-def paper(arxiv_id: str, title: str, abstract: str, authors: list[str] | None = None) -> PaperRecord:
+def paper(
+    arxiv_id: str,
+    title: str,
+    abstract: str,
+    authors: list[str] | None = None,
+    categories: list[str] | None = None,
+    submitted: dt.datetime = dt.datetime(2023, 6, 1, 12),
+) -> PaperRecord:
     return PaperRecord.build(
         id=arxiv_id,
         title=title,
         authors=authors or ["Grace Hopper"],
         abstract=abstract,
-        categories=["cs.CV"],
-        submitted_at=dt.datetime(2023, 6, 1),
+        categories=categories or ["cs.CV"],
+        submitted_at=submitted,
     )
 
 
@@ -113,3 +121,37 @@ def test_queries_are_read_as_words_phrases_and_ids() -> None:
     assert query.arxiv_id is None
     assert parse_query("arxiv.org/pdf/2306.09299v1").arxiv_id == "2306.09299"
     assert parse_query(" ").is_empty
+
+
+def hits(engine: sa.Engine, text: str, **filters: object) -> list[tuple[str, str]]:
+    with read_session(engine) as session:
+        found = keyword_hits(session, parse_query(text), limit=10, filters=SearchFilters(**filters))  # type: ignore[arg-type]
+    return [(hit.paper_id, hit.snippet) for hit in found]
+
+
+def test_filters_narrow_by_category_and_submission_days(catalog: sa.Engine) -> None:
+    with write_session(catalog) as session:
+        later = paper(
+            "2402.00003",
+            "Segment everything, later",
+            "Masks.",
+            categories=["cs.LG", "cs.CV"],
+            submitted=dt.datetime(2024, 2, 1, 23, 59),
+        )
+        store_papers(session, [later], rules=ListingRules())
+    update_search_index(catalog)
+    assert [found for found, _ in hits(catalog, "segment", category="cs.LG")] == ["2402.00003"]
+    assert hits(catalog, "segment", category="cs.AI") == []
+    since = [found for found, _ in hits(catalog, "segment", since=dt.date(2024, 2, 1))]
+    assert since == ["2402.00003"]
+    until = {found for found, _ in hits(catalog, "segment", until=dt.date(2024, 1, 31))}
+    assert "2402.00003" not in until and "2306.09299" in until
+    assert [f for f, _ in hits(catalog, "segment", since=dt.date(2024, 2, 1), until=dt.date(2024, 2, 1))] == [
+        "2402.00003"
+    ]
+
+
+def test_snippets_mark_the_matched_words(catalog: sa.Engine) -> None:
+    [(found, snippet)] = hits(catalog, "denoising")
+    assert found == "2201.12507"
+    assert f"{MATCH_START}Denoising{MATCH_END}" in snippet

@@ -158,6 +158,19 @@ def listed_papers(session: Session, paper_ids: list[str]) -> list[ListedPaper]:
     return listed
 
 
+def hidden_among(session: Session, paper_ids: list[str]) -> set[str]:
+    """Which of ``paper_ids`` moderators hid."""
+    if not paper_ids:
+        return set()
+    return set(
+        session.scalars(
+            sa.select(PaperActivity.paper_id).where(
+                PaperActivity.paper_id.in_(paper_ids), PaperActivity.hidden.is_(True)
+            )
+        )
+    )
+
+
 def activity_of(session: Session, paper_id: str) -> PaperActivity | None:
     return session.get(PaperActivity, paper_id)
 

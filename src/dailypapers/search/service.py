@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -9,7 +11,13 @@ from dailypapers.db.write import read_session, write_session
 from dailypapers.papers import queries
 from dailypapers.papers.models import Paper
 from dailypapers.progress import ProgressHook
-from dailypapers.search.keyword import index_new_papers, keyword_search, papers_waiting_for_index
+from dailypapers.search.keyword import (
+    SearchFilters,
+    index_new_papers,
+    keyword_hits,
+    keyword_search,
+    papers_waiting_for_index,
+)
 from dailypapers.search.query import parse_query
 
 INDEX_BATCH_SIZE = 20_000
@@ -23,6 +31,27 @@ def search_papers(session: Session, text: str, *, limit: int) -> list[Paper]:
         if paper is not None and not paper.deleted:
             return [paper]
     return queries.papers_by_ids(session, keyword_search(session, query, limit=limit))
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    paper: Paper
+    #: Where the query matched, as ``KeywordHit.snippet``; empty for a paper found by its id.
+    snippet: str
+
+
+def search_with_snippets(
+    session: Session, text: str, *, limit: int, offset: int = 0, filters: SearchFilters | None = None
+) -> list[SearchResult]:
+    """``search_papers`` for the search page: a page of results, filtered, each with its snippet."""
+    query = parse_query(text)
+    if query.arxiv_id is not None and offset == 0:
+        paper = queries.paper_by_id(session, query.arxiv_id)
+        if paper is not None and not paper.deleted:
+            return [SearchResult(paper, "")]
+    hits = keyword_hits(session, query, limit=limit, offset=offset, filters=filters)
+    papers = {paper.id: paper for paper in queries.papers_by_ids(session, [hit.paper_id for hit in hits])}
+    return [SearchResult(papers[hit.paper_id], hit.snippet) for hit in hits if hit.paper_id in papers]
 
 
 def update_search_index(engine: sa.Engine, *, progress: ProgressHook | None = None) -> int:

@@ -31,6 +31,7 @@ from dailypapers.web.feeds import feeds_router
 from dailypapers.web.members import Forbidden, Members, SignInRequired, sign_in_redirect
 from dailypapers.web.pages import PageNotFound, pages_router
 from dailypapers.web.rendering import Renderer
+from dailypapers.web.search import highlighted, search_router
 from dailypapers.web.security import (
     Csrf,
     CsrfRejected,
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     upgrade_database(engine)
     templates = Jinja2Templates(directory=WEB_DIR / "templates")
     templates.env.filters["plain"] = plain_text
+    templates.env.filters["highlighted"] = highlighted
     templates.env.globals["site_name"] = settings.site_name
 
     app = FastAPI(
@@ -82,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         accounts_router(engine, settings, renderer, members, transport_from_settings(settings), secret)
     )
     app.include_router(community_router(engine, settings, renderer, members, limits))
+    app.include_router(search_router(engine, renderer, members))
     app.include_router(pages_router(engine, renderer, members))
     app.include_router(subscribe_router(engine, renderer, RateLimiter(settings.subscribe_rate_limit, 600)))
 

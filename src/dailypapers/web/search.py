@@ -1,0 +1,76 @@
+"""The search page: keyword search with highlighted snippets, narrowed by category and dates."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from markupsafe import Markup, escape
+
+from dailypapers.community import queries as community
+from dailypapers.db.write import read_session
+from dailypapers.papers.text import plain_text
+from dailypapers.search.keyword import MATCH_END, MATCH_START, SearchFilters
+from dailypapers.search.query import MAX_QUERY_LENGTH
+from dailypapers.search.service import search_with_snippets
+from dailypapers.web.members import Members
+from dailypapers.web.rendering import Renderer
+
+PAGE_SIZE = 20
+MAX_PAGE = 25
+_CATEGORY = re.compile(r"[A-Za-z-]+(\.[A-Za-z-]+)?")
+
+
+def highlighted(snippet: str) -> Markup:
+    """The snippet as HTML: its text escaped, the matched words in ``<mark>``."""
+    text = str(escape(plain_text(snippet)))
+    return Markup(text.replace(MATCH_START, "<mark>").replace(MATCH_END, "</mark>"))
+
+
+def search_router(engine: sa.Engine, renderer: Renderer, members: Members) -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+
+    @router.get("/search", response_class=HTMLResponse)
+    def search_page(
+        request: Request, q: str = "", category: str = "", since: str = "", until: str = "", page: int = 0
+    ) -> HTMLResponse:
+        q, category = q.strip()[:MAX_QUERY_LENGTH], category.strip()[:32]
+        context: dict[str, Any] = {"q": q, "category": category, "since": since, "until": until, "page": page}
+        try:
+            filters = SearchFilters(category or None, _day(since, "From"), _day(until, "Until"))
+            if category and not _CATEGORY.fullmatch(category):
+                raise ValueError(f"{category!r} is not an arXiv category like cs.CV")
+            if not 0 <= page <= MAX_PAGE:
+                raise ValueError(f"results are shown up to page {MAX_PAGE}")
+        except ValueError as error:
+            user = members.current(request)
+            return renderer.page(request, "search.html", 400, user=user, error=str(error), **context)
+        with read_session(engine) as session:
+            found = search_with_snippets(
+                session, q, limit=PAGE_SIZE + 1, offset=page * PAGE_SIZE, filters=filters
+            )
+            hidden = community.hidden_among(session, [result.paper.id for result in found])
+        results = [result for result in found[:PAGE_SIZE] if result.paper.id not in hidden]
+        return renderer.page(
+            request,
+            "search.html",
+            user=members.current(request),
+            results=results,
+            more=len(found) > PAGE_SIZE,
+            **context,
+        )
+
+    return router
+
+
+def _day(text: str, name: str) -> dt.date | None:
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{name} must be a day like 2025-08-11, not {text[:20]!r}") from None
