@@ -264,3 +264,24 @@ def test_redirects_never_leave_the_site(browser: TestClient, site_settings: Sett
     token = form_token(browser, "/papers/2508.00001")
     answer = browser.post("/papers/2508.00001/upvote", data={"csrf_token": token, "next": target})
     assert answer.headers["location"] == "/papers/2508.00001"
+
+
+def test_the_api_ranks_by_trend_and_filters_by_submitter(
+    browser: TestClient, site_settings: Settings, fake_arxiv: FakeArxiv
+) -> None:
+    sign_in(browser, site_settings, "ada@example.org")
+    token = form_token(browser, "/submit")
+    browser.post("/submit", data={"csrf_token": token, "paper": "2306.09299"})
+    upvote(browser, "2508.00003")
+    day = {"date": "2025-08-11"}
+    trending = browser.get("/api/daily_papers", params={**day, "sort": "trending"}).json()
+    assert trending[0]["paper"]["id"] == "2508.00003" and trending[0]["trendingScore"] > 0.99
+    assert trending[1]["trendingScore"] == 0
+    mine = browser.get("/api/daily_papers", params={"submitter": "ada"}).json()
+    assert [item["paper"]["id"] for item in mine] == ["2306.09299"]
+    assert mine[0]["submittedBy"]["user"] == "ada"
+    catalog = browser.get("/api/daily_papers", params={**day, "submitter": "dailypapers"}).json()
+    assert (
+        len(catalog) == 4
+        and browser.get("/api/daily_papers", params={**day, "submitter": "ada"}).json() == []
+    )
