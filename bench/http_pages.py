@@ -66,6 +66,24 @@ def write_listings(path: Path, count: int, days: int = 3 * 261) -> None:
             out.write(orjson.dumps(record) + b"\n")
 
 
+def fill_catalog(env: dict[str, str], data_dir: Path, work: Path, papers: int, days: int = 3 * 261) -> None:
+    """Import ``papers`` listed papers through `dailypapers ingest listings`, unless ``data_dir``
+    already holds that many (``--data-dir`` keeps a catalog between runs)."""
+    if catalog_size(data_dir) >= papers:
+        return
+    listings = work / "listings.jsonl"
+    write_listings(listings, papers, days)
+    start = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "dailypapers", "ingest", "listings", str(listings)],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    listings.unlink()
+    print(f"catalog: {papers:,} papers imported in {time.perf_counter() - start:.0f} s")
+
+
 def catalog_size(data_dir: Path) -> int:
     database = data_dir / "dailypapers.db"
     if not database.exists():
@@ -163,18 +181,7 @@ def main() -> None:
         data_dir = args.data_dir or Path(tmp) / "data"
         env = {**os.environ, "DAILYPAPERS_DATA_DIR": str(data_dir)}
         env.pop("DAILYPAPERS_DATABASE_URL", None)
-        if catalog_size(data_dir) < args.papers:
-            listings = Path(tmp) / "listings.jsonl"
-            write_listings(listings, args.papers)
-            start = time.perf_counter()
-            subprocess.run(
-                [sys.executable, "-m", "dailypapers", "ingest", "listings", str(listings)],
-                env=env,
-                check=True,
-                capture_output=True,
-            )
-            listings.unlink()
-            print(f"catalog: {args.papers:,} papers imported in {time.perf_counter() - start:.0f} s")
+        fill_catalog(env, data_dir, Path(tmp), args.papers)
         print(f"catalog: {catalog_size(data_dir):,} listed papers over {len(weekdays(3 * 261))} weekdays")
         with serving(env, workers=1) as (_server, base):
             newest = orjson.loads(urllib.request.urlopen(base + "/api/daily_papers?limit=1").read())[0]

@@ -52,7 +52,7 @@ from dailypapers.db.write import write_session
 from dailypapers.settings import Settings
 from dailypapers.web.members import SESSION_COOKIE
 from dailypapers.web.security import CSRF_COOKIE, site_secret
-from http_pages import catalog_size, serving, write_listings, wrk
+from http_pages import fill_catalog, serving, wrk
 
 #: Pairs each wrk thread cycles through; far more than the requests it has in flight.
 CYCLE = 2000
@@ -291,17 +291,7 @@ def main() -> None:
         data_dir = args.data_dir or Path(tmp) / "data"
         env = {**os.environ, "DAILYPAPERS_DATA_DIR": str(data_dir), "DAILYPAPERS_VOTE_RATE_LIMIT": "1000000"}
         env.pop("DAILYPAPERS_DATABASE_URL", None)
-        if catalog_size(data_dir) < args.papers:
-            listings = Path(tmp) / "listings.jsonl"
-            write_listings(listings, args.papers, args.days)
-            start = time.perf_counter()
-            subprocess.run(
-                [sys.executable, "-m", "dailypapers", "ingest", "listings", str(listings)],
-                env=env,
-                check=True,
-                capture_output=True,
-            )
-            print(f"catalog: {args.papers:,} papers imported in {time.perf_counter() - start:.0f} s")
+        fill_catalog(env, data_dir, Path(tmp), args.papers, args.days)
         with sqlite3.connect(data_dir / "dailypapers.db") as connection:
             papers = [row[0] for row in connection.execute("select id from papers order by id")]
         print(f"catalog: {len(papers):,} papers on {args.days} weekdays")
