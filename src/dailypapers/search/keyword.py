@@ -66,11 +66,6 @@ class KeywordHit:
     snippet: str
 
 
-def keyword_search(session: Session, query: SearchQuery, *, limit: int) -> list[str]:
-    """Ids of the papers matching ``query``'s terms, most relevant first."""
-    return [hit.paper_id for hit in keyword_hits(session, query, limit=limit)]
-
-
 def keyword_hits(
     session: Session,
     query: SearchQuery,
@@ -119,7 +114,7 @@ _ADVANCE = sa.text("UPDATE keyword_index_state SET last_rowid = :end")
 
 
 def papers_waiting_for_index(session: Session) -> int:
-    """How many stored papers ``keyword_search`` cannot find yet."""
+    """How many stored papers ``keyword_hits`` cannot find yet."""
     if session.get_bind().dialect.name != "sqlite":
         return 0
     return session.scalar(_PENDING) or 0

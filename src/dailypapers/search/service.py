@@ -15,22 +15,11 @@ from dailypapers.search.keyword import (
     SearchFilters,
     index_new_papers,
     keyword_hits,
-    keyword_search,
     papers_waiting_for_index,
 )
 from dailypapers.search.query import parse_query
 
 INDEX_BATCH_SIZE = 20_000
-
-
-def search_papers(session: Session, text: str, *, limit: int) -> list[Paper]:
-    """The papers best matching ``text``, best first; none for an empty query."""
-    query = parse_query(text)
-    if query.arxiv_id is not None:
-        paper = queries.paper_by_id(session, query.arxiv_id)
-        if paper is not None and not paper.deleted:
-            return [paper]
-    return queries.papers_by_ids(session, keyword_search(session, query, limit=limit))
 
 
 @dataclass(frozen=True)
@@ -43,7 +32,7 @@ class SearchResult:
 def search_with_snippets(
     session: Session, text: str, *, limit: int, offset: int = 0, filters: SearchFilters | None = None
 ) -> list[SearchResult]:
-    """``search_papers`` for the search page: a page of results, filtered, each with its snippet."""
+    """A page of the papers best matching ``text`` and ``filters``, each with its snippet."""
     query = parse_query(text)
     if query.arxiv_id is not None and offset == 0:
         paper = queries.paper_by_id(session, query.arxiv_id)
@@ -52,6 +41,11 @@ def search_with_snippets(
     hits = keyword_hits(session, query, limit=limit, offset=offset, filters=filters)
     papers = {paper.id: paper for paper in queries.papers_by_ids(session, [hit.paper_id for hit in hits])}
     return [SearchResult(papers[hit.paper_id], hit.snippet) for hit in hits if hit.paper_id in papers]
+
+
+def search_papers(session: Session, text: str, *, limit: int) -> list[Paper]:
+    """The papers best matching ``text``, best first; none for an empty query."""
+    return [result.paper for result in search_with_snippets(session, text, limit=limit)]
 
 
 def update_search_index(engine: sa.Engine, *, progress: ProgressHook | None = None) -> int:
