@@ -46,6 +46,18 @@ _COMMENTS = sa.func.coalesce(PaperActivity.comments, 0)
 _VISIBLE = sa.and_(Paper.deleted.is_(False), sa.func.coalesce(PaperActivity.hidden, False).is_(False))
 
 
+_SHOWN = (
+    sa.select(Paper.id)
+    .outerjoin(PaperActivity, PaperActivity.paper_id == Paper.id)
+    .where(Paper.id == sa.bindparam("paper_id"), _VISIBLE)
+)
+
+
+def is_shown(session: Session, paper_id: str) -> bool:
+    """Whether the paper is on the site: in the catalog, not withdrawn, not hidden by moderators."""
+    return session.connection().execute(_SHOWN, {"paper_id": paper_id}).first() is not None
+
+
 def _listed_select(score: sa.ColumnElement[Any]) -> sa.Select[Any]:
     return (
         sa.select(

@@ -14,23 +14,14 @@ from sqlalchemy.orm import Session
 
 from dailypapers.community.accounts import now
 from dailypapers.community.models import PAPER_ACTIVITY, VOTES, User
+from dailypapers.community.queries import is_shown
 from dailypapers.db.upsert import add_to_counter, insert_if_new
 from dailypapers.db.write import write_session
-from dailypapers.papers.models import PAPERS
 
 _TAKE_BACK = sa.delete(VOTES).where(
     VOTES.c.user_id == sa.bindparam("user_id"), VOTES.c.paper_id == sa.bindparam("paper_id")
 )
 _COUNT = sa.select(PAPER_ACTIVITY.c.upvotes).where(PAPER_ACTIVITY.c.paper_id == sa.bindparam("paper_id"))
-_VISIBLE = (
-    sa.select(PAPERS.c.id)
-    .select_from(PAPERS.outerjoin(PAPER_ACTIVITY, PAPER_ACTIVITY.c.paper_id == PAPERS.c.id))
-    .where(
-        PAPERS.c.id == sa.bindparam("paper_id"),
-        PAPERS.c.deleted.is_(False),
-        sa.func.coalesce(PAPER_ACTIVITY.c.hidden, False).is_(False),
-    )
-)
 
 
 class NoSuchPaper(LookupError):
@@ -45,7 +36,7 @@ def set_vote(session: Session, user: User, paper_id: str, *, up: bool) -> int:
     """
     connection = session.connection()
     ids = {"user_id": user.id, "paper_id": paper_id}
-    if connection.execute(_VISIBLE, ids).first() is None:
+    if not is_shown(session, paper_id):
         raise NoSuchPaper(f"There is no paper {paper_id} in this catalog.")
     if up:
         changed = insert_if_new(session, VOTES, {**ids, "created_at": now()}, key=["user_id", "paper_id"])

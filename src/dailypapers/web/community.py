@@ -17,11 +17,10 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 
 from dailypapers.community import comments
 from dailypapers.community.models import User
-from dailypapers.community.queries import TrendingWindow, is_hidden, trending
+from dailypapers.community.queries import TrendingWindow, is_shown, trending
 from dailypapers.community.submissions import SubmissionRefused, submit_paper
 from dailypapers.community.votes import NoSuchPaper, VoteBatches, upvoted_among
 from dailypapers.db.write import read_session, write_session
-from dailypapers.papers import queries as papers
 from dailypapers.papers.ids import InvalidArxivId, parse_arxiv_id
 from dailypapers.settings import Settings
 from dailypapers.web.accounts import CsrfToken
@@ -43,8 +42,7 @@ def community_router(
         except InvalidArxivId as error:
             raise PageNotFound(str(error)) from None
         with read_session(engine) as session:
-            paper = papers.paper_by_id(session, paper_id)
-            if paper is None or paper.deleted or is_hidden(session, paper_id):
+            if not is_shown(session, paper_id):
                 raise PageNotFound(f"There is no paper {paper_id} in this catalog.")
         return paper_id
 
