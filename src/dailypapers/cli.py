@@ -30,6 +30,7 @@ from rich.progress import (
 
 from dailypapers.db.engine import create_db_engine
 from dailypapers.db.migrate import upgrade_database
+from dailypapers.db.write import read_session
 from dailypapers.ingest.report import IngestReport
 from dailypapers.progress import ProgressHook
 from dailypapers.settings import Settings
@@ -46,6 +47,8 @@ app.add_typer(ingest_app, name="ingest")
 
 console = Console(stderr=True)
 SAMPLE_LISTINGS = files("dailypapers") / "sample" / "listings.jsonl.gz"
+#: The sample's vectors, made by ``scripts/embed-sample.py``, so the demo has semantic search at once.
+SAMPLE_VECTORS = files("dailypapers") / "sample" / "vectors.npz"
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
@@ -108,13 +111,39 @@ def db_upgrade() -> None:
     typer.echo(f"database at {settings.sqlalchemy_url} is up to date")
 
 
-def index_for_search(engine: sa.Engine) -> None:
-    from dailypapers.search.service import update_search_index
+def index_for_search(
+    engine: sa.Engine, settings: Settings, *, embed: bool = False, rebuild: bool = False
+) -> None:
+    """Make stored papers findable: by their words, then (with the model installed) by meaning.
+
+    Embedding is slow (about 20 papers a second), so ingest commands leave it to
+    ``dailypapers index`` and only add vectors that are already stored to the vector index.
+    """
+    from dailypapers.search.embedding import ModelMissing, default_embedder
+    from dailypapers.search.semantic import embed_new_papers, papers_waiting_for_embedding
+    from dailypapers.search.service import update_search_index, update_vectors_file
 
     with interruptible(), progress_bar("indexing for search", unit="papers") as advance:
         indexed = update_search_index(engine, progress=advance)
     # On stderr with the progress bars: stdout ends with the command's own report.
     console.print(f"{indexed} papers added to the search index", highlight=False)
+    try:
+        embedder = default_embedder()
+    except ModelMissing as missing:
+        console.print(f"semantic search is off: {missing}", highlight=False)
+        return
+    if embed:
+        with interruptible(), progress_bar("embedding papers", unit="papers") as advance:
+            embedded = embed_new_papers(engine, embedder, progress=advance)
+        console.print(f"{embedded} papers embedded", highlight=False)
+    else:
+        with read_session(engine) as session:
+            waiting = papers_waiting_for_embedding(session, embedder.name)
+        if waiting:
+            console.print(f"{waiting} papers wait for `dailypapers index` to embed them", highlight=False)
+    with interruptible(), progress_bar("vector index", unit="papers") as advance:
+        added = update_vectors_file(engine, settings.data_dir, embedder, rebuild=rebuild, progress=advance)
+    console.print(f"{added} papers added to the vector index", highlight=False)
 
 
 INDEX_OPTION = typer.Option(
@@ -146,8 +175,12 @@ def _import_file(path: Path, kind: str, *, index: bool = True) -> None:
             progress=advance,
         )
     print_report(report)
+    if kind == "sample":
+        from dailypapers.search.semantic import store_shipped_vectors
+
+        store_shipped_vectors(engine, Path(str(SAMPLE_VECTORS)))
     if index:
-        index_for_search(engine)
+        index_for_search(engine, settings)
 
 
 @ingest_app.command("snapshot")
@@ -171,7 +204,7 @@ def ingest_listings(
 @ingest_app.command("sample")
 def ingest_sample() -> None:
     """Load the sample papers shipped with dailypapers (ten recent days of real arXiv listings)."""
-    _import_file(Path(str(SAMPLE_LISTINGS)), "listings")
+    _import_file(Path(str(SAMPLE_LISTINGS)), "sample")
 
 
 @ingest_app.command("ids")
@@ -200,7 +233,7 @@ def ingest_ids(
     except (ArxivUnavailable, arxiv.ArxivError, requests.RequestException) as error:
         raise fail(f"arXiv API unavailable: {error}", 1) from None
     print_report(report)
-    index_for_search(engine)
+    index_for_search(engine, settings)
     if missing:
         raise fail(f"arXiv does not know: {', '.join(missing)}", 1)
 
@@ -243,7 +276,7 @@ def ingest_oai(
     except (ArxivUnavailable, oai.OaiError, requests.RequestException) as error:
         raise fail(f"harvest stopped, run again to resume: {error}", 1) from None
     print_report(report)
-    index_for_search(engine)
+    index_for_search(engine, settings)
 
 
 @admin_app.command("grant")
@@ -266,18 +299,20 @@ def admin_grant(email: str = typer.Argument(..., help="the address the member si
 
 @app.command("index")
 def index(
-    rebuild: bool = typer.Option(False, help="rebuild the whole index from the stored papers"),
+    rebuild: bool = typer.Option(False, help="rebuild the keyword and vector indexes from the database"),
+    embed: bool = typer.Option(True, "--embed/--no-embed", help="embed papers that have no vector yet"),
 ) -> None:
-    """Make newly stored papers searchable (ingest commands do this at the end of their run)."""
+    """Make stored papers searchable by words and by meaning (embedding new and changed papers)."""
     from dailypapers.db.write import write_session
     from dailypapers.search.keyword import rebuild_index
 
-    engine = open_database(Settings())
+    settings = Settings()
+    engine = open_database(settings)
     if rebuild:
         with console.status("rebuilding the search index"), write_session(engine) as session:
             rebuild_index(session)
         typer.echo("search index rebuilt")
-    index_for_search(engine)
+    index_for_search(engine, settings, embed=embed, rebuild=rebuild)
 
 
 @app.command()

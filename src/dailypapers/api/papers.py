@@ -27,6 +27,7 @@ from dailypapers.papers.ids import InvalidArxivId, parse_arxiv_id
 from dailypapers.papers.models import Paper
 from dailypapers.papers.periods import InvalidPeriod, Period, parse_period, period_of
 from dailypapers.search.query import MAX_QUERY_LENGTH
+from dailypapers.search.semantic import SemanticSearch
 from dailypapers.search.service import search_papers
 from dailypapers.web.cache import TtlCache
 from dailypapers.web.members import Members
@@ -40,7 +41,9 @@ DEFAULT_SEARCH_LIMIT = 20
 MAX_SEARCH_LIMIT = 120
 
 
-def papers_router(engine: sa.Engine, members: Members, limits: Limits, cache_seconds: float = 0) -> APIRouter:
+def papers_router(
+    engine: sa.Engine, members: Members, limits: Limits, semantic: SemanticSearch, cache_seconds: float = 0
+) -> APIRouter:
     router = APIRouter(tags=["papers"])
     #: Answers every client gets alike, reused for ``cache_seconds`` (see ``dailypapers.web.cache``).
     cache: TtlCache[bytes] = TtlCache(cache_seconds)
@@ -99,7 +102,7 @@ def papers_router(engine: sa.Engine, members: Members, limits: Limits, cache_sec
     ) -> Response:
         """Answers a JSON array of items shaped like those of ``/api/daily_papers``, best match first."""
         with read_session(engine) as session:
-            found = search_papers(session, q, limit=limit)
+            found = search_papers(session, q, limit=limit, semantic=semantic)
             items = [paper_item(item) for item in community.listed_papers(session, [p.id for p in found])]
         return Response(orjson.dumps(items), media_type="application/json")
 

@@ -18,6 +18,7 @@ from dailypapers.digest.models import Subscriber
 from dailypapers.ingest.models import HarvestCheckpoint
 from dailypapers.papers.models import ListingEntry, Paper
 from dailypapers.search.keyword import SEARCH_OBJECTS
+from dailypapers.search.models import PaperEmbedding
 
 metadata = Base.metadata
 
@@ -36,6 +37,7 @@ __all__ = [
     "ListingEntry",
     "Paper",
     "PaperActivity",
+    "PaperEmbedding",
     "Report",
     "SignInLink",
     "Subscriber",

@@ -10,12 +10,12 @@ indexing costs more than storing, and bulk imports should not wait for it under 
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from dailypapers.search.filters import SearchFilters, conditions
 from dailypapers.search.query import SearchQuery
 
 #: Database objects the migrations create for search and the ORM metadata does not describe.
@@ -24,39 +24,23 @@ SEARCH_OBJECTS = frozenset({"papers_fts", "keyword_index_state", "search_vector"
 #: Around the matched words in snippets; rare in abstracts, and turned into markup by the site.
 MATCH_START, MATCH_END = "\u27e6", "\u27e7"
 
-_SQLITE_SEARCH = """
+_SQLITE_SEARCH = f"""
     SELECT papers.id, snippet(papers_fts, 1, :start, :end, '…', 32)
     FROM papers_fts JOIN papers ON papers.rowid = papers_fts.rowid
-    WHERE papers_fts MATCH :match AND NOT papers.deleted
-      AND (:category IS NULL OR EXISTS (SELECT 1 FROM json_each(papers.categories) WHERE value = :category))
-      AND (:since IS NULL OR papers.submitted_at >= :since)
-      AND (:until IS NULL OR papers.submitted_at < :until)
+    WHERE papers_fts MATCH :match AND {conditions("sqlite")}
     ORDER BY bm25(papers_fts, 10.0, 1.0, 3.0) LIMIT :limit OFFSET :offset
 """
-_POSTGRES_SEARCH = """
+_POSTGRES_SEARCH = f"""
     SELECT id, ts_headline('english', abstract, query,
                            'MaxWords=40, MinWords=20, StartSel=' || :start || ', StopSel=' || :end)
     FROM (
         SELECT id, abstract, query, ts_rank(search_vector, query) AS rank
         FROM papers, websearch_to_tsquery('english', :match) AS query
-        WHERE search_vector @@ query AND NOT deleted
-          AND (CAST(:category AS text) IS NULL OR categories @> jsonb_build_array(CAST(:category AS text)))
-          AND (CAST(:since AS timestamp) IS NULL OR submitted_at >= CAST(:since AS timestamp))
-          AND (CAST(:until AS timestamp) IS NULL OR submitted_at < CAST(:until AS timestamp))
+        WHERE search_vector @@ query AND {conditions("postgresql")}
         ORDER BY rank DESC, id LIMIT :limit OFFSET :offset
     ) AS best
     ORDER BY rank DESC, id
 """
-
-
-@dataclass(frozen=True)
-class SearchFilters:
-    """Narrowing of a search: a category (``cs.CV``) and a range of submission days."""
-
-    category: str | None = None
-    since: dt.date | None = None
-    #: Inclusive: papers submitted on this day still match.
-    until: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -80,15 +64,7 @@ def keyword_hits(
     filters = filters or SearchFilters()
     sqlite = session.get_bind().dialect.name == "sqlite"
     statement = sa.text(_SQLITE_SEARCH if sqlite else _POSTGRES_SEARCH)
-    params = {
-        "limit": limit,
-        "offset": offset,
-        "start": MATCH_START,
-        "end": MATCH_END,
-        "category": filters.category,
-        "since": filters.since.isoformat() if filters.since else None,
-        "until": (filters.until + dt.timedelta(days=1)).isoformat() if filters.until else None,
-    }
+    params = {"limit": limit, "offset": offset, "start": MATCH_START, "end": MATCH_END, **filters.params()}
     # Terms are words and spaces only (see parse_query), so quoting them needs no escaping.
     quoted = [f'"{term}"' for term in query.terms]
     for joiner in (" ", " OR " if sqlite else " or "):

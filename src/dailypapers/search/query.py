@@ -28,6 +28,11 @@ class SearchQuery:
     def is_empty(self) -> bool:
         return not self.terms and self.arxiv_id is None
 
+    @property
+    def wants_exact_words(self) -> bool:
+        """A "quoted phrase" asks for those words, not for papers that mean something close."""
+        return any(" " in term for term in self.terms)
+
 
 def parse_query(text: str) -> SearchQuery:
     text = text.strip()[:MAX_QUERY_LENGTH]

@@ -1,8 +1,11 @@
-"""Search as the site and the API offer it: an arXiv id goes straight to its paper, words are ranked."""
+"""Search as the site and the API offer it: an arXiv id goes straight to its paper; words are ranked
+by keyword relevance and by meaning, and the two rankings are fused."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -11,45 +14,80 @@ from dailypapers.db.write import read_session, write_session
 from dailypapers.papers import queries
 from dailypapers.papers.models import Paper
 from dailypapers.progress import ProgressHook
-from dailypapers.search.keyword import (
-    SearchFilters,
-    index_new_papers,
-    keyword_hits,
-    papers_waiting_for_index,
-)
+from dailypapers.search.embedding import Embedder
+from dailypapers.search.filters import SearchFilters
+from dailypapers.search.keyword import index_new_papers, keyword_hits, papers_waiting_for_index
 from dailypapers.search.query import parse_query
+from dailypapers.search.semantic import SemanticSearch
+from dailypapers.search.vectors import index_path, update_vector_index, waiting_for_vector_index
 
 INDEX_BATCH_SIZE = 20_000
+#: How deep each method's ranking goes before fusion.
+FUSION_DEPTH = 100
+#: Reciprocal-rank fusion's damping: ranks 1 and 10 of one method weigh 1/61 and 1/70.
+FUSION_K = 60
 
 
 @dataclass(frozen=True)
 class SearchResult:
     paper: Paper
-    #: Where the query matched, as ``KeywordHit.snippet``; empty for a paper found by its id.
+    #: Where the query matched, as ``KeywordHit.snippet``; empty for a paper found by id or meaning.
     snippet: str
 
 
+def fuse(rankings: Sequence[Sequence[str]], *, k: int = FUSION_K) -> list[str]:
+    """Reciprocal-rank fusion: each ranking gives a paper 1/(k + rank); ties keep the first seen."""
+    scores: dict[str, float] = {}
+    for ranking in rankings:
+        for rank, paper_id in enumerate(ranking, start=1):
+            scores[paper_id] = scores.get(paper_id, 0.0) + 1.0 / (k + rank)
+    return sorted(scores, key=lambda paper_id: -scores[paper_id])
+
+
 def search_with_snippets(
-    session: Session, text: str, *, limit: int, offset: int = 0, filters: SearchFilters | None = None
+    session: Session,
+    text: str,
+    *,
+    limit: int,
+    offset: int = 0,
+    filters: SearchFilters | None = None,
+    semantic: SemanticSearch | None = None,
 ) -> list[SearchResult]:
-    """A page of the papers best matching ``text`` and ``filters``, each with its snippet."""
+    """A page of the papers best matching ``text`` and ``filters``, each with its snippet.
+
+    Without ``semantic`` (or before the vector index exists) the ranking is keyword relevance alone.
+    """
     query = parse_query(text)
     if query.arxiv_id is not None and offset == 0:
         paper = queries.paper_by_id(session, query.arxiv_id)
         if paper is not None and not paper.deleted:
             return [SearchResult(paper, "")]
-    hits = keyword_hits(session, query, limit=limit, offset=offset, filters=filters)
-    papers = {paper.id: paper for paper in queries.papers_by_ids(session, [hit.paper_id for hit in hits])}
-    return [SearchResult(papers[hit.paper_id], hit.snippet) for hit in hits if hit.paper_id in papers]
+    if not query.terms:
+        return []
+    depth = max(FUSION_DEPTH, offset + limit)
+    hits = keyword_hits(session, query, limit=depth, filters=filters)
+    snippets = {hit.paper_id: hit.snippet for hit in hits}
+    ranked = list(snippets)
+    if semantic is not None and not query.wants_exact_words:
+        ranked = fuse([ranked, semantic.ranked(session, query.text, limit=depth, filters=filters)])
+    chosen = ranked[offset : offset + limit]
+    papers = {paper.id: paper for paper in queries.papers_by_ids(session, chosen)}
+    return [
+        SearchResult(papers[paper_id], snippets.get(paper_id, ""))
+        for paper_id in chosen
+        if paper_id in papers
+    ]
 
 
-def search_papers(session: Session, text: str, *, limit: int) -> list[Paper]:
+def search_papers(
+    session: Session, text: str, *, limit: int, semantic: SemanticSearch | None = None
+) -> list[Paper]:
     """The papers best matching ``text``, best first; none for an empty query."""
-    return [result.paper for result in search_with_snippets(session, text, limit=limit)]
+    return [result.paper for result in search_with_snippets(session, text, limit=limit, semantic=semantic)]
 
 
 def update_search_index(engine: sa.Engine, *, progress: ProgressHook | None = None) -> int:
-    """Make every stored paper findable; return how many papers were added to the index.
+    """Make every stored paper findable by its words; return how many papers were added.
 
     Batches commit one by one: an interrupted run keeps its work and the next one goes on from there.
     """
@@ -66,3 +104,26 @@ def update_search_index(engine: sa.Engine, *, progress: ProgressHook | None = No
         indexed += added
         if progress is not None:
             progress(added)
+
+
+def update_vectors_file(
+    engine: sa.Engine,
+    data_dir: Path,
+    embedder: Embedder,
+    *,
+    rebuild: bool = False,
+    progress: ProgressHook | None = None,
+) -> int:
+    """Bring the vector index file up to the stored vectors; return how many it took in."""
+    path = index_path(data_dir, embedder.name)
+    with read_session(engine) as session:
+        if progress is not None:
+            progress(0, total=None if rebuild else waiting_for_vector_index(session, path, embedder.name))
+        return update_vector_index(
+            session,
+            path,
+            model=embedder.name,
+            dimensions=embedder.dimensions,
+            rebuild=rebuild,
+            progress=progress,
+        )

@@ -24,6 +24,7 @@ from dailypapers.db.engine import create_db_engine
 from dailypapers.db.migrate import upgrade_database
 from dailypapers.mail.transport import transport_from_settings
 from dailypapers.papers.text import plain_text
+from dailypapers.search.semantic import SemanticSearch
 from dailypapers.settings import Settings
 from dailypapers.web.accounts import accounts_router
 from dailypapers.web.community import community_router
@@ -78,14 +79,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     renderer = Renderer(templates, Csrf(secret), settings.page_cache_seconds)
     members = Members(engine)
     limits = Limits(settings)
-    app.include_router(papers_router(engine, members, limits, settings.page_cache_seconds))
+    semantic = SemanticSearch(settings.data_dir)
+    app.include_router(papers_router(engine, members, limits, semantic, settings.page_cache_seconds))
     app.include_router(feeds_router(engine, settings.site_name))
     app.include_router(
         accounts_router(engine, settings, renderer, members, transport_from_settings(settings), secret)
     )
     app.include_router(community_router(engine, settings, renderer, members, limits))
-    app.include_router(search_router(engine, renderer, members))
-    app.include_router(pages_router(engine, renderer, members))
+    app.include_router(search_router(engine, renderer, members, semantic))
+    app.include_router(pages_router(engine, renderer, members, semantic))
     app.include_router(subscribe_router(engine, renderer, RateLimiter(settings.subscribe_rate_limit, 600)))
 
     @app.exception_handler(SignInRequired)

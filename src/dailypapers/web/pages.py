@@ -18,19 +18,24 @@ from dailypapers.papers import queries
 from dailypapers.papers.citation import bibtex
 from dailypapers.papers.ids import InvalidArxivId, parse_arxiv_id
 from dailypapers.papers.periods import InvalidPeriod, Period, PeriodKind, parse_period, period_of
+from dailypapers.search.semantic import SemanticSearch
 from dailypapers.web.members import SESSION_COOKIE, Members
 from dailypapers.web.rendering import PageParts, Renderer
 
 PERIOD_NAMES: tuple[tuple[PeriodKind, str], ...] = (("date", "Day"), ("week", "Week"), ("month", "Month"))
 #: Entries shown on one page of a period; a month of a busy field holds thousands.
 PAGE_SIZE = 100
+#: Similar papers shown under a paper.
+SIMILAR = 6
 
 
 class PageNotFound(Exception):
     """Answered with the site's 404 page; the message tells the reader what was not found."""
 
 
-def pages_router(engine: sa.Engine, renderer: Renderer, members: Members) -> APIRouter:
+def pages_router(
+    engine: sa.Engine, renderer: Renderer, members: Members, semantic: SemanticSearch
+) -> APIRouter:
     router = APIRouter(include_in_schema=False)
 
     def personal(request: Request) -> Callable[[dict[str, Any]], dict[str, Any]]:
@@ -132,7 +137,9 @@ def pages_router(engine: sa.Engine, renderer: Renderer, members: Members) -> API
                 days = queries.listing_days_of(session, paper.id)
                 activity = community.activity_of(session, paper.id)
                 threads = threads_of(session, paper.id)
+                similar = community.listed_papers(session, semantic.similar(session, paper.id, limit=SIMILAR))
             context = {
+                "similar": similar,
                 "paper": paper,
                 "days": days,
                 "bibtex": bibtex(paper),

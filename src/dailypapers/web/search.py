@@ -1,4 +1,5 @@
-"""The search page: keyword search with highlighted snippets, narrowed by category and dates."""
+"""The search page: words and meaning together, highlighted snippets, narrowed by category, dates
+and author."""
 
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ from markupsafe import Markup, escape
 from dailypapers.community import queries as community
 from dailypapers.db.write import read_session
 from dailypapers.papers.text import plain_text
-from dailypapers.search.keyword import MATCH_END, MATCH_START, SearchFilters
+from dailypapers.search.filters import SearchFilters
+from dailypapers.search.keyword import MATCH_END, MATCH_START
 from dailypapers.search.query import MAX_QUERY_LENGTH
+from dailypapers.search.semantic import SemanticSearch
 from dailypapers.search.service import search_with_snippets
 from dailypapers.web.members import Members
 from dailypapers.web.rendering import Renderer
@@ -31,17 +34,34 @@ def highlighted(snippet: str) -> Markup:
     return Markup(text.replace(MATCH_START, "<mark>").replace(MATCH_END, "</mark>"))
 
 
-def search_router(engine: sa.Engine, renderer: Renderer, members: Members) -> APIRouter:
+def search_router(
+    engine: sa.Engine, renderer: Renderer, members: Members, semantic: SemanticSearch
+) -> APIRouter:
     router = APIRouter(include_in_schema=False)
 
     @router.get("/search", response_class=HTMLResponse)
     def search_page(
-        request: Request, q: str = "", category: str = "", since: str = "", until: str = "", page: int = 0
+        request: Request,
+        q: str = "",
+        category: str = "",
+        since: str = "",
+        until: str = "",
+        author: str = "",
+        page: int = 0,
     ) -> HTMLResponse:
-        q, category = q.strip()[:MAX_QUERY_LENGTH], category.strip()[:32]
-        context: dict[str, Any] = {"q": q, "category": category, "since": since, "until": until, "page": page}
+        q, category, author = q.strip()[:MAX_QUERY_LENGTH], category.strip()[:32], author.strip()[:100]
+        context: dict[str, Any] = {
+            "q": q,
+            "category": category,
+            "since": since,
+            "until": until,
+            "author": author,
+            "page": page,
+        }
         try:
-            filters = SearchFilters(category or None, _day(since, "From"), _day(until, "Until"))
+            filters = SearchFilters(
+                category or None, _day(since, "From"), _day(until, "Until"), author or None
+            )
             if category and not _CATEGORY.fullmatch(category):
                 raise ValueError(f"{category!r} is not an arXiv category like cs.CV")
             if not 0 <= page <= MAX_PAGE:
@@ -51,7 +71,7 @@ def search_router(engine: sa.Engine, renderer: Renderer, members: Members) -> AP
             return renderer.page(request, "search.html", 400, user=user, error=str(error), **context)
         with read_session(engine) as session:
             found = search_with_snippets(
-                session, q, limit=PAGE_SIZE + 1, offset=page * PAGE_SIZE, filters=filters
+                session, q, limit=PAGE_SIZE + 1, offset=page * PAGE_SIZE, filters=filters, semantic=semantic
             )
             hidden = community.hidden_among(session, [result.paper.id for result in found])
         results = [result for result in found[:PAGE_SIZE] if result.paper.id not in hidden]

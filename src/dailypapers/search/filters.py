@@ -1,0 +1,51 @@
+"""Narrowing a search, in SQL for both dialects: keyword and semantic candidates pass the same test."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    """A category (``cs.CV``), a range of submission days, and part of an author's name."""
+
+    category: str | None = None
+    since: dt.date | None = None
+    #: Inclusive: papers submitted on this day still match.
+    until: dt.date | None = None
+    author: str | None = None
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "category": self.category,
+            "since": self.since.isoformat() if self.since else None,
+            "until": (self.until + dt.timedelta(days=1)).isoformat() if self.until else None,
+            "author": self.author.lower() if self.author else None,
+        }
+
+
+#: Conditions on the ``papers`` table, filled from ``SearchFilters.params``; a NULL filter passes all.
+SQLITE_CONDITIONS = """
+    NOT papers.deleted
+    AND (:category IS NULL OR EXISTS (SELECT 1 FROM json_each(papers.categories) WHERE value = :category))
+    AND (:since IS NULL OR papers.submitted_at >= :since)
+    AND (:until IS NULL OR papers.submitted_at < :until)
+    AND (:author IS NULL OR EXISTS (
+        SELECT 1 FROM json_each(papers.authors) WHERE instr(lower(value), :author) > 0))
+"""
+POSTGRES_CONDITIONS = """
+    NOT papers.deleted
+    AND (CAST(:category AS text) IS NULL
+         OR papers.categories @> jsonb_build_array(CAST(:category AS text)))
+    AND (CAST(:since AS timestamp) IS NULL OR papers.submitted_at >= CAST(:since AS timestamp))
+    AND (CAST(:until AS timestamp) IS NULL OR papers.submitted_at < CAST(:until AS timestamp))
+    AND (CAST(:author AS text) IS NULL OR EXISTS (
+        SELECT 1 FROM jsonb_array_elements_text(papers.authors) AS name
+        WHERE strpos(lower(name), CAST(:author AS text)) > 0))
+"""
+
+
+def conditions(dialect: str) -> str:
+    return SQLITE_CONDITIONS if dialect == "sqlite" else POSTGRES_CONDITIONS

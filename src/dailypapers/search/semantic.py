@@ -1,0 +1,180 @@
+"""Semantic search: papers found by meaning, through their vectors.
+
+Papers are embedded by ``dailypapers index`` (a background job: the model reads about 20 papers a
+second on two cores), never on a request. At query time only the query is embedded, in a few ms.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from dailypapers.db.write import read_session, write_session
+from dailypapers.papers.models import Paper
+from dailypapers.progress import ProgressHook
+from dailypapers.search.embedding import Embedder, ModelMissing, Vectors, default_embedder, paper_text
+from dailypapers.search.filters import SearchFilters, conditions
+from dailypapers.search.models import PaperEmbedding
+from dailypapers.search.vectors import VectorSearcher, decode, encode, index_path
+
+EMBED_BATCH = 256
+
+
+def _waiting(model: str) -> sa.Select[Any]:
+    """Papers with no vector from ``model`` for their current text."""
+    return (
+        sa.select(Paper)
+        .outerjoin(PaperEmbedding, PaperEmbedding.paper_id == Paper.id)
+        .where(
+            ~Paper.deleted,
+            sa.or_(
+                PaperEmbedding.label.is_(None),
+                PaperEmbedding.content_hash != Paper.content_hash,
+                PaperEmbedding.model != model,
+            ),
+        )
+    )
+
+
+def papers_waiting_for_embedding(session: Session, model: str) -> int:
+    return session.scalar(sa.select(sa.func.count()).select_from(_waiting(model).subquery())) or 0
+
+
+def store_vectors(session: Session, model: str, vectors: Mapping[str, Vectors]) -> None:
+    """Store each paper's vector under a new label, replacing any older vector of the paper."""
+    if not vectors:
+        return
+    rows = session.execute(sa.select(Paper.id, Paper.content_hash).where(Paper.id.in_(list(vectors))))
+    hashes = {paper_id: content_hash for paper_id, content_hash in rows}
+    session.execute(sa.delete(PaperEmbedding).where(PaperEmbedding.paper_id.in_(list(hashes))))
+    session.execute(
+        sa.insert(PaperEmbedding),
+        [
+            {
+                "paper_id": paper_id,
+                "model": model,
+                "content_hash": content_hash,
+                "vector": encode(vectors[paper_id]),
+            }
+            for paper_id, content_hash in sorted(hashes.items())
+        ],
+    )
+
+
+def embed_new_papers(
+    engine: sa.Engine,
+    embedder: Embedder,
+    *,
+    batch_size: int = EMBED_BATCH,
+    progress: ProgressHook | None = None,
+) -> int:
+    """Embed every paper whose text has no vector yet; return how many were embedded.
+
+    Each batch commits on its own: an interrupted run keeps its work and the next run goes on.
+    """
+    with read_session(engine) as session:
+        waiting = papers_waiting_for_embedding(session, embedder.name)
+    if progress is not None:
+        progress(0, total=waiting)
+    embedded = 0
+    while True:
+        with read_session(engine) as session:
+            papers = session.scalars(_waiting(embedder.name).order_by(Paper.id).limit(batch_size)).all()
+            texts = {paper.id: paper_text(paper.title, paper.abstract) for paper in papers}
+        if not texts:
+            return embedded
+        vectors = embedder.embed(list(texts.values()))
+        with write_session(engine) as session:
+            store_vectors(session, embedder.name, dict(zip(texts, vectors, strict=True)))
+        embedded += len(texts)
+        if progress is not None:
+            progress(len(texts))
+
+
+def stored_vectors(session: Session, paper_ids: list[str]) -> dict[str, Vectors]:
+    rows = session.execute(
+        sa.select(PaperEmbedding.paper_id, PaperEmbedding.vector).where(
+            PaperEmbedding.paper_id.in_(paper_ids)
+        )
+    )
+    return {paper_id: decode(blob) for paper_id, blob in rows}
+
+
+def _resolve(session: Session, labels: list[int], filters: SearchFilters) -> dict[int, str]:
+    """The papers behind index labels that still exist, are shown, and pass ``filters``."""
+    if not labels:
+        return {}
+    statement = sa.text(
+        "SELECT e.label, e.paper_id FROM paper_embeddings AS e JOIN papers ON papers.id = e.paper_id "
+        f"WHERE e.label IN :labels AND {conditions(session.get_bind().dialect.name)}"
+    ).bindparams(sa.bindparam("labels", expanding=True))
+    rows = session.execute(statement, {"labels": labels, **filters.params()})
+    return {label: paper_id for label, paper_id in rows}
+
+
+class SemanticSearch:
+    """Query side of semantic search: the model, loaded on first use, and the vector index file."""
+
+    def __init__(self, data_dir: Path, embedder: Callable[[], Embedder] = default_embedder) -> None:
+        self._embedder = embedder
+        self._model_name: str | None = None
+        self._data_dir = data_dir
+        self._searcher: VectorSearcher | None = None
+
+    def _ready(self) -> tuple[Embedder, VectorSearcher] | None:
+        try:
+            embedder = self._embedder()
+        except ModelMissing:
+            return None
+        if self._searcher is None:
+            self._searcher = VectorSearcher(index_path(self._data_dir, embedder.name))
+        return (embedder, self._searcher) if self._searcher.available else None
+
+    def ranked(
+        self, session: Session, text: str, *, limit: int, filters: SearchFilters | None = None
+    ) -> list[str]:
+        """Ids of the papers closest in meaning to ``text``, closest first; none without an index."""
+        ready = self._ready()
+        if ready is None or not text.strip():
+            return []
+        embedder, searcher = ready
+        return self._nearest(session, searcher, embedder.embed([text])[0], limit, filters or SearchFilters())
+
+    def similar(self, session: Session, paper_id: str, *, limit: int) -> list[str]:
+        """Ids of the papers nearest to ``paper_id``, itself left out (its versions share its id)."""
+        ready = self._ready()
+        vector = stored_vectors(session, [paper_id]).get(paper_id)
+        if ready is None or vector is None:
+            return []
+        found = self._nearest(session, ready[1], vector, limit + 1, SearchFilters())
+        return [other for other in found if other != paper_id][:limit]
+
+    @staticmethod
+    def _nearest(
+        session: Session, searcher: VectorSearcher, vector: Vectors, limit: int, filters: SearchFilters
+    ) -> list[str]:
+        # Filters are applied to the nearest candidates, so narrow filters look further.
+        wanted = limit * (2 if filters == SearchFilters() else 8)
+        neighbours = searcher.nearest(vector, wanted)
+        papers = _resolve(session, [neighbour.label for neighbour in neighbours], filters)
+        ranked = [papers[neighbour.label] for neighbour in neighbours if neighbour.label in papers]
+        return list(dict.fromkeys(ranked))[:limit]
+
+
+def store_shipped_vectors(engine: sa.Engine, path: Path) -> int:
+    """Store vectors shipped beside a sample (``ids``, ``vectors``, ``model`` in a .npz file) for its
+    papers that have none; return how many were stored."""
+    with np.load(path) as shipped:
+        model, ids, vectors = str(shipped["model"]), [str(i) for i in shipped["ids"]], shipped["vectors"]
+    with write_session(engine) as session:
+        have = set(session.scalars(sa.select(PaperEmbedding.paper_id).where(PaperEmbedding.model == model)))
+        missing = {
+            paper_id: vector for paper_id, vector in zip(ids, vectors, strict=True) if paper_id not in have
+        }
+        store_vectors(session, model, missing)
+    return len(missing)
