@@ -1,5 +1,6 @@
 """The operator's commands: sample data, bulk files, database upgrade, and clear failures."""
 
+import gzip
 from pathlib import Path
 
 import pytest
@@ -37,18 +38,37 @@ def test_the_sample_fills_ten_days_of_lists_and_loads_idempotently(data_dir: Pat
     assert catalog_size(data_dir) == 3135
     assert "3135 papers added to the search index" in first.output
     assert "0 papers added to the search index" in again.output
+    # The sample ships with its vectors: the demo searches by meaning without embedding first.
+    assert "3135 papers added to the vector index" in first.output
+    assert "0 papers added to the vector index" in again.output
 
 
 def test_search_indexing_can_be_left_to_the_index_command(data_dir: Path) -> None:
     sample = str(SAMPLE_LISTINGS)
     result = runner.invoke(app, ["ingest", "listings", "--no-index", sample])
     assert result.exit_code == 0 and "search index" not in result.output
-    assert "3135 papers added" in runner.invoke(app, ["index"]).output
-    rebuilt = runner.invoke(app, ["index", "--rebuild"])
-    assert "search index rebuilt" in rebuilt.output and "0 papers added" in rebuilt.output
+    indexed = runner.invoke(app, ["index", "--no-embed"]).output
+    assert "3135 papers added to the search index" in indexed
+    assert "3135 papers wait for `dailypapers index` to embed them" in indexed
+    rebuilt = runner.invoke(app, ["index", "--rebuild", "--no-embed"])
+    assert "search index rebuilt" in rebuilt.output and "0 papers added to the search index" in rebuilt.output
     engine = create_db_engine(Settings(data_dir=data_dir))
     with read_session(engine) as session:
         assert len(search_papers(session, "transformer", limit=5)) == 5
+
+
+def test_index_embeds_new_papers_once_and_rebuilds_the_vector_index(data_dir: Path, tmp_path: Path) -> None:
+    with gzip.open(str(SAMPLE_LISTINGS), "rt") as sample:
+        three = [next(sample) for _ in range(3)]
+    listings = tmp_path / "three.jsonl"
+    listings.write_text("".join(three))
+    assert runner.invoke(app, ["ingest", "listings", "--no-index", str(listings)]).exit_code == 0
+    first = runner.invoke(app, ["index"]).output
+    assert "3 papers embedded" in first and "3 papers added to the vector index" in first
+    assert (data_dir / "vectors" / "all-MiniLM-L6-v2.usearch").exists()
+    again = runner.invoke(app, ["index"]).output
+    assert "0 papers embedded" in again and "0 papers added to the vector index" in again
+    assert "3 papers added to the vector index" in runner.invoke(app, ["index", "--rebuild"]).output
 
 
 def test_db_upgrade_creates_the_database(data_dir: Path) -> None:

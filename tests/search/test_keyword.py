@@ -9,7 +9,8 @@ from dailypapers.db.write import read_session, write_session
 from dailypapers.papers.records import PaperRecord
 from dailypapers.papers.rules import ListingRules
 from dailypapers.papers.service import mark_deleted, store_papers
-from dailypapers.search.keyword import MATCH_END, MATCH_START, SearchFilters, keyword_hits
+from dailypapers.search.filters import SearchFilters
+from dailypapers.search.keyword import MATCH_END, MATCH_START, keyword_hits
 from dailypapers.search.query import parse_query
 from dailypapers.search.service import search_papers, update_search_index
 

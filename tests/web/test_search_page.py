@@ -1,7 +1,19 @@
 """The search page: results with the matched words marked, filters, paging, and bad input answered."""
 
+import re
+from collections.abc import Iterator
+
 import pytest
 from fastapi.testclient import TestClient
+
+from dailypapers.db.engine import create_db_engine
+from dailypapers.db.migrate import upgrade_database
+from dailypapers.db.write import write_session
+from dailypapers.papers.rules import ListingRules
+from dailypapers.papers.service import store_papers
+from dailypapers.settings import Settings
+from dailypapers.web.app import create_app
+from search_papers import TOPICS, make_searchable, paper
 
 
 def test_results_show_snippets_with_marked_words(site: TestClient) -> None:
@@ -49,3 +61,41 @@ def test_bad_filters_are_400_with_a_reason(site: TestClient, params: dict[str, s
 
 def test_no_results_says_so(site: TestClient) -> None:
     assert "No paper matches" in site.get("/search", params={"q": "zzzyzzy"}).text
+
+
+@pytest.fixture(scope="module")
+def topical_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """A site whose papers are embedded and in the vector index, as after `dailypapers index`."""
+    settings = Settings(data_dir=tmp_path_factory.mktemp("topical") / "data")
+    engine = create_db_engine(settings)
+    upgrade_database(engine)
+    records = [paper(arxiv_id, *fields) for arxiv_id, fields in TOPICS.items()]
+    with write_session(engine) as session:
+        store_papers(session, records, rules=ListingRules())
+    make_searchable(engine, settings.data_dir)
+    engine.dispose()
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+def result_ids(page: str) -> list[str]:
+    return re.findall(r'<h2><a href="/papers/([^"]+)">', page)
+
+
+def test_the_page_finds_papers_by_meaning_and_by_author(topical_site: TestClient) -> None:
+    page = topical_site.get("/search", params={"q": "cancer screening radiographs"}).text
+    assert result_ids(page)[0] == "2501.00004"
+    filtered = topical_site.get("/search", params={"q": "robot", "author": "Lovelace"}).text
+    assert result_ids(filtered) == ["2501.00006"]
+
+
+def test_a_paper_page_shows_its_most_similar_papers(topical_site: TestClient) -> None:
+    page = topical_site.get("/papers/2501.00006").text
+    similar = page.split('id="similar-title"')[1].split("</section>")[0]
+    linked = re.findall(r'href="/papers/([^"]+)"', similar)
+    assert linked[0] == "2501.00001" and "2501.00006" not in linked
+
+
+def test_the_api_ranks_by_meaning_too(topical_site: TestClient) -> None:
+    found = topical_site.get("/api/papers/search", params={"q": "cancer screening radiographs"}).json()
+    assert found[0]["paper"]["id"] == "2501.00004"
