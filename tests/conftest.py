@@ -22,11 +22,13 @@ from dailypapers.db.migrate import upgrade_database
 from dailypapers.db.write import write_session
 from dailypapers.papers.rules import ListingRules
 from dailypapers.papers.service import store_papers
+from dailypapers.search.semantic import SemanticSearch
 from dailypapers.search.service import update_search_index
 from dailypapers.settings import Settings
 from dailypapers.web.app import create_app
 from factories import listed_paper
 from fake_arxiv import FakeArxiv
+from search_papers import TOPICS, make_searchable, paper
 from servers import serving
 
 POSTGRES_URL = os.environ.get(
@@ -105,6 +107,16 @@ def engine(db_settings: Settings) -> Iterator[sa.Engine]:
 def sqlite_engine(settings: Settings) -> Iterator[sa.Engine]:
     """For tests of SQLite-only behaviour, and of code whose dialect does not matter."""
     yield from migrated_engine(settings)
+
+
+@pytest.fixture
+def topical(engine: sa.Engine, db_settings: Settings) -> SemanticSearch:
+    """Papers on distinct topics, embedded by the real model and in the vector index."""
+    records = [paper(arxiv_id, *fields) for arxiv_id, fields in TOPICS.items()]
+    with write_session(engine) as session:
+        store_papers(session, records, rules=ListingRules())
+    make_searchable(engine, db_settings.data_dir)
+    return SemanticSearch(db_settings.data_dir)
 
 
 # A site over a small catalog: three listed days a week apart, built once per test module.

@@ -60,6 +60,7 @@ def paper(
     author: str = "Grace Hopper",
     category: str = "cs.CV",
     submitted: dt.datetime = dt.datetime(2025, 1, 2, 12),
+    listed_on: dt.date = dt.date(2025, 1, 3),
 ) -> PaperRecord:
     return PaperRecord.build(
         id=arxiv_id,
@@ -68,6 +69,7 @@ def paper(
         abstract=abstract,
         categories=[category],
         submitted_at=submitted,
+        listed_on=listed_on,
     )
 
 

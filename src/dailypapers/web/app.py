@@ -29,6 +29,7 @@ from dailypapers.settings import Settings
 from dailypapers.web.accounts import accounts_router
 from dailypapers.web.community import community_router
 from dailypapers.web.feeds import feeds_router
+from dailypapers.web.for_you import for_you_router
 from dailypapers.web.members import Forbidden, Members, SignInRequired, sign_in_redirect
 from dailypapers.web.pages import PageNotFound, pages_router
 from dailypapers.web.rendering import Renderer
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.include_router(community_router(engine, settings, renderer, members, limits))
     app.include_router(search_router(engine, renderer, members, semantic))
+    app.include_router(for_you_router(engine, renderer, members))
     app.include_router(pages_router(engine, renderer, members, semantic))
     app.include_router(subscribe_router(engine, renderer, RateLimiter(settings.subscribe_rate_limit, 600)))
 

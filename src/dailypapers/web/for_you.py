@@ -1,0 +1,32 @@
+"""The "for you" page: a member's personal feed, each pick with its reason; trending for others."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from dailypapers.community import queries as community
+from dailypapers.community.votes import upvoted_among
+from dailypapers.db.write import read_session
+from dailypapers.recommend.feed import for_you
+from dailypapers.web.members import Members
+from dailypapers.web.rendering import Renderer
+
+
+def for_you_router(engine: sa.Engine, renderer: Renderer, members: Members) -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+
+    @router.get("/for-you", response_class=HTMLResponse)
+    def for_you_page(request: Request) -> HTMLResponse:
+        user = members.current(request)
+        with read_session(engine) as session:
+            picks, personal = for_you(session, user)
+            listed = community.listed_papers(session, [pick.paper_id for pick in picks])
+            voted = upvoted_among(session, user, [item.paper.id for item in listed])
+        reasons = {pick.paper_id: pick.reason for pick in picks}
+        return renderer.page(
+            request, "for_you.html", user=user, listed=listed, reasons=reasons, personal=personal, voted=voted
+        )
+
+    return router
