@@ -9,8 +9,10 @@ build applications with other settings side by side.
 from __future__ import annotations
 
 import re
+import secrets
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -105,6 +107,48 @@ class Settings(BaseSettings):
         4, ge=1, le=100, description="SMTP connections used side by side to send a batch of emails."
     )
 
+    digest_papers: int = Field(10, ge=1, le=50, description="Trending papers in one digest email.")
+    digest_picks: int = Field(
+        5, ge=0, le=20, description="Personal picks added for subscribers who are members (0: none)."
+    )
+    digest_hour: int = Field(
+        7,
+        ge=0,
+        le=23,
+        description="Hour of the day (in `DAILYPAPERS_DIGEST_TIMEZONE`) the worker builds editions.",
+    )
+    digest_timezone: str = Field(
+        "UTC", description="Time zone of `DAILYPAPERS_DIGEST_HOUR`, e.g. `Europe/Paris`."
+    )
+    digest_batch_size: int = Field(100, ge=1, le=5000, description="Digest emails a sender claims at a time.")
+    digest_lease_seconds: float = Field(
+        300.0, gt=0, description="How long claimed emails stay with a sender before others may send them."
+    )
+    digest_max_attempts: int = Field(
+        8, ge=1, le=50, description="Tries of an email refused for now (4xx) before it is given up."
+    )
+    digest_bounce_limit: int = Field(
+        2,
+        ge=1,
+        le=20,
+        description="Permanent refusals (5xx) in a row after which an address gets no more mail.",
+    )
+    worker_interval_seconds: float = Field(
+        300.0, gt=0, description="Pause between two rounds of `dailypapers worker`."
+    )
+    worker_harvest: bool = Field(
+        False, description="Whether `dailypapers worker` harvests new papers from arXiv (OAI-PMH) each round."
+    )
+
+    @field_validator("digest_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
     @field_validator("listing_include", "listing_exclude")
     @classmethod
     def _compiles(cls, value: str | None) -> str | None:
@@ -128,3 +172,20 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'dailypapers.db').resolve()}"
+
+
+def site_secret(settings: Settings) -> str:
+    """``DAILYPAPERS_SECRET_KEY``, or one generated once and kept in the data dir (mode 600)."""
+    if settings.secret_key:
+        return settings.secret_key
+    path = Path(settings.data_dir) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        candidate = path.with_suffix(f".{secrets.token_hex(4)}")
+        candidate.write_text(secrets.token_urlsafe(48))
+        candidate.chmod(0o600)
+        try:
+            candidate.rename(path) if not path.exists() else candidate.unlink()
+        except OSError:
+            candidate.unlink(missing_ok=True)
+    return path.read_text().strip()

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from dailypapers.db.engine import create_db_engine
+from dailypapers.mail.transport import MaildirTransport
 from dailypapers.settings import Settings
 from dailypapers.web.app import create_app
 from factories import form_token
@@ -35,11 +36,13 @@ def test_an_address_is_stored_once_and_the_answer_is_honest(
         "/digest/subscribe", data={"email": "Ada@Example.ORG", "frequency": "weekly", "csrf_token": token}
     )
     assert first.status_code == 200
-    assert "<strong>ada@example.org</strong> is on the list" in first.text
-    assert "Email delivery is not configured on this site yet" in first.text
+    assert "we sent a message to <strong>ada@example.org</strong>" in first.text
     again = browser.post("/digest/subscribe", data={"email": " ada@example.org ", "csrf_token": token})
-    assert "was already on the list; nothing changed" in again.text
+    assert "was sent to <strong>ada@example.org</strong> within the last hour" in again.text
     assert stored_addresses(settings_with_limit) == [("ada@example.org", "weekly")]
+    mails = MaildirTransport(settings_with_limit.data_dir / "maildir").messages()
+    assert [mail["To"] for mail in mails] == ["ada@example.org"]  # one confirmation, not two
+    assert "/digest/confirm/" in mails[0].get_content()
 
 
 @pytest.mark.parametrize("email", ["not-an-address", "a@b", "<script>alert(1)</script>@x.org", ""])
@@ -48,7 +51,7 @@ def test_a_bad_address_is_refused_and_nothing_is_stored(
 ) -> None:
     answer = browser.post("/digest/subscribe", data={"email": email, "csrf_token": form_token(browser)})
     assert answer.status_code == 400
-    assert "That address does not work" in answer.text
+    assert "That did not work" in answer.text
     assert "<script>alert(1)</script>" not in answer.text
     assert stored_addresses(settings_with_limit) == []
 

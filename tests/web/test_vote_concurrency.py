@@ -33,9 +33,9 @@ from dailypapers.db.migrate import upgrade_database
 from dailypapers.db.write import write_session
 from dailypapers.papers.rules import ListingRules
 from dailypapers.papers.service import store_papers
-from dailypapers.settings import Settings
+from dailypapers.settings import Settings, site_secret
 from dailypapers.web.members import SESSION_COOKIE
-from dailypapers.web.security import CSRF_COOKIE, site_secret
+from dailypapers.web.security import CSRF_COOKIE
 from factories import listed_paper
 from servers import free_port
 

@@ -14,7 +14,7 @@ from dailypapers.community.models import (
     Vote,
 )
 from dailypapers.db.base import Base
-from dailypapers.digest.models import Subscriber
+from dailypapers.digest.models import Edition, OutboxMessage, Subscriber
 from dailypapers.ingest.models import HarvestCheckpoint
 from dailypapers.papers.models import ListingEntry, Paper
 from dailypapers.search.keyword import SEARCH_OBJECTS
@@ -33,8 +33,10 @@ __all__ = [
     "ApiToken",
     "AuditEntry",
     "Comment",
+    "Edition",
     "HarvestCheckpoint",
     "ListingEntry",
+    "OutboxMessage",
     "Paper",
     "PaperActivity",
     "PaperEmbedding",

@@ -1,12 +1,19 @@
-"""Subscribing to the digest. Delivery (confirmation mail, editions, sending) is the digest issue's."""
+"""Subscribing to the digest: double opt-in, preferences and unsubscribing by signed links.
+
+The links carry the subscriber's id signed with the site's secret, so they work without signing in
+and cannot be guessed. Unsubscribe links never expire (old mails must keep working); confirmation
+links do, after a week.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
+from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
 from dailypapers.db.upsert import insert_ignore
@@ -14,16 +21,32 @@ from dailypapers.digest.models import Subscriber
 
 FREQUENCIES = ("daily", "weekly")
 SUBSCRIBERS = Subscriber.__table__
+#: Asking again within this time sends no second confirmation mail.
+CONFIRMATION_COOLDOWN = dt.timedelta(hours=1)
+CONFIRMATION_LIFETIME = dt.timedelta(days=7)
+MAX_CATEGORIES = 20
 
 
 class InvalidAddress(ValueError):
     """Not an address we can send to; the message says why, for the person who typed it."""
 
 
+class InvalidLink(ValueError):
+    """A digest link that was altered, or a confirmation link that expired."""
+
+
 @dataclass(frozen=True, slots=True)
 class Subscription:
     email: str
     new: bool
+    subscriber_id: int
+    #: Whether a confirmation mail should go out now (not yet confirmed, none sent in the last hour).
+    confirm: bool
+    confirmed: bool
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def normalize_email(text: str) -> str:
@@ -35,21 +58,120 @@ def normalize_email(text: str) -> str:
     return address.normalized.lower()
 
 
-def subscribe(session: Session, text: str, frequency: str = "daily") -> Subscription:
-    """Record a subscription; asking again with the same address changes nothing and says so."""
+def clean_categories(categories: Iterable[str]) -> list[str]:
+    chosen = sorted({c.strip() for c in categories if c.strip()})
+    if len(chosen) > MAX_CATEGORIES:
+        raise InvalidAddress(f"at most {MAX_CATEGORIES} categories")
+    for category in chosen:
+        if len(category) > 32 or not all(ch.isalnum() or ch in ".-" for ch in category):
+            raise InvalidAddress(f"{category[:40]!r} is not an arXiv category like cs.CV")
+    return chosen
+
+
+def _check_frequency(frequency: str) -> None:
     if frequency not in FREQUENCIES:
         raise InvalidAddress(f"frequency must be one of {', '.join(FREQUENCIES)}")
+
+
+def subscribe(
+    session: Session, text: str, frequency: str = "daily", categories: Iterable[str] = ()
+) -> Subscription:
+    """Record a subscription awaiting confirmation.
+
+    Asking again changes nothing of a confirmed subscription (only a link from the mailbox can) and
+    sends at most one confirmation an hour; an address that unsubscribed starts over.
+    """
+    _check_frequency(frequency)
+    chosen = clean_categories(categories)
     email = normalize_email(text)
-    existing = session.scalar(sa.select(Subscriber.id).where(Subscriber.email == email))
-    if existing is not None:
-        return Subscription(email, new=False)
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    row = {
-        "email": email,
-        "frequency": frequency,
-        "created_at": now,
-        "confirmed_at": None,
-        "unsubscribed_at": None,
-    }
-    insert_ignore(session, SUBSCRIBERS, [row], key=["email"])  # type: ignore[arg-type]
-    return Subscription(email, new=True)
+    moment = now()
+    insert_ignore(
+        session,
+        SUBSCRIBERS,  # type: ignore[arg-type]
+        [
+            {
+                "email": email,
+                "frequency": frequency,
+                "categories": chosen,
+                "created_at": moment,
+                "confirmed_at": None,
+                "unsubscribed_at": None,
+                "bounces": 0,
+            }
+        ],
+        key=["email"],
+    )
+    subscriber = session.scalars(
+        sa.select(Subscriber).where(Subscriber.email == email).with_for_update()
+    ).one()
+    new = subscriber.created_at == moment
+    if subscriber.unsubscribed_at is not None:
+        subscriber.unsubscribed_at = subscriber.confirmed_at = subscriber.suppressed_at = None
+        subscriber.frequency, subscriber.categories, subscriber.bounces = frequency, chosen, 0
+    confirmed = subscriber.confirmed_at is not None
+    recently = subscriber.confirmation_sent_at is not None and (
+        moment - subscriber.confirmation_sent_at < CONFIRMATION_COOLDOWN
+    )
+    confirm = not confirmed and not recently
+    if confirm:
+        subscriber.confirmation_sent_at = moment
+    return Subscription(email, new, subscriber.id, confirm, confirmed)
+
+
+def confirm(session: Session, subscriber_id: int) -> Subscriber | None:
+    subscriber = session.get(Subscriber, subscriber_id)
+    if subscriber is None or subscriber.unsubscribed_at is not None:
+        return None
+    if subscriber.confirmed_at is None:
+        subscriber.confirmed_at = now()
+    return subscriber
+
+
+def unsubscribe(session: Session, subscriber_id: int) -> Subscriber | None:
+    """Idempotent: a second click (or the mail provider's one-click POST after the footer link)
+    keeps the first time."""
+    subscriber = session.get(Subscriber, subscriber_id)
+    if subscriber is not None and subscriber.unsubscribed_at is None:
+        subscriber.unsubscribed_at = now()
+    return subscriber
+
+
+def update_preferences(
+    session: Session, subscriber_id: int, frequency: str, categories: Iterable[str]
+) -> Subscriber | None:
+    _check_frequency(frequency)
+    chosen = clean_categories(categories)
+    subscriber = session.get(Subscriber, subscriber_id)
+    if subscriber is None:
+        return None
+    subscriber.frequency, subscriber.categories = frequency, chosen
+    return subscriber
+
+
+class DigestLinks:
+    """Signed tokens in digest links: one kind to confirm, one to unsubscribe or change preferences."""
+
+    def __init__(self, secret: str) -> None:
+        self._confirm = URLSafeTimedSerializer(secret, salt="digest-confirm")
+        self._manage = URLSafeSerializer(secret, salt="digest-manage")
+
+    def confirm_token(self, subscriber_id: int) -> str:
+        return self._confirm.dumps(subscriber_id)
+
+    def manage_token(self, subscriber_id: int) -> str:
+        return self._manage.dumps(subscriber_id)
+
+    def confirmed_id(self, token: str) -> int:
+        try:
+            value = self._confirm.loads(token, max_age=int(CONFIRMATION_LIFETIME.total_seconds()))
+        except SignatureExpired:
+            raise InvalidLink("this confirmation link expired; subscribe again for a new one") from None
+        except BadSignature:
+            raise InvalidLink("this link is not one we sent") from None
+        return int(value)
+
+    def managed_id(self, token: str) -> int:
+        try:
+            return int(self._manage.loads(token))
+        except BadSignature:
+            raise InvalidLink("this link is not one we sent") from None

@@ -155,3 +155,42 @@ def for_you(session: Session, user: User | None, *, limit: int = 30) -> tuple[li
             return picks, True
     trending = community.trending(session, "week", limit=limit)
     return [Pick(item.paper.id, item.trending_score, "trending this week") for item in trending], False
+
+
+@dataclass(frozen=True)
+class CandidatePool:
+    """Papers to pick from and their vectors, loaded once for many members (a digest edition)."""
+
+    candidates: list[Candidate]
+    vectors: dict[str, Vectors]
+
+
+def candidate_pool(session: Session, paper_ids: list[str]) -> CandidatePool:
+    candidates = _candidates(session, paper_ids)
+    return CandidatePool(candidates, stored_vectors(session, [c.paper_id for c in candidates]))
+
+
+def picks_for_members(
+    session: Session, users: Sequence[User], pool: CandidatePool, *, limit: int
+) -> dict[int, list[Pick]]:
+    """Each member's personal picks from ``pool``, with a handful of queries for all of them."""
+    if not users or not pool.candidates:
+        return {}
+    upvoted: dict[int, list[str]] = {user.id: [] for user in users}
+    votes = session.execute(
+        sa.select(Vote.user_id, Vote.paper_id)
+        .where(Vote.user_id.in_(list(upvoted)))
+        .order_by(Vote.user_id, Vote.created_at.desc())
+    )
+    for user_id, paper_id in votes:
+        if len(upvoted[user_id]) < MAX_UPVOTES:
+            upvoted[user_id].append(paper_id)
+    liked_ids = sorted({paper_id for ids in upvoted.values() for paper_id in ids})
+    liked = {c.paper_id: c for c in _candidates(session, liked_ids)}
+    vectors = {**pool.vectors, **stored_vectors(session, [i for i in liked_ids if i not in pool.vectors])}
+    picks = {}
+    for user in users:
+        interests = Interests(upvoted[user.id], user.followed_categories or (), user.followed_authors or ())
+        mine = [liked[paper_id] for paper_id in upvoted[user.id] if paper_id in liked]
+        picks[user.id] = rank(interests, pool.candidates, vectors, mine, limit=limit)
+    return picks

@@ -22,10 +22,12 @@ from dailypapers.api.papers import papers_router
 from dailypapers.community.comments import CommentRefused
 from dailypapers.db.engine import create_db_engine
 from dailypapers.db.migrate import upgrade_database
+from dailypapers.digest.render import DigestRenderer
+from dailypapers.digest.service import DigestLinks, InvalidLink
 from dailypapers.mail.transport import transport_from_settings
 from dailypapers.papers.text import plain_text
 from dailypapers.search.semantic import SemanticSearch
-from dailypapers.settings import Settings
+from dailypapers.settings import Settings, site_secret
 from dailypapers.web.accounts import accounts_router
 from dailypapers.web.community import community_router
 from dailypapers.web.feeds import feeds_router
@@ -41,7 +43,6 @@ from dailypapers.web.security import (
     RateLimited,
     RateLimiter,
     SecurityHeaders,
-    site_secret,
 )
 from dailypapers.web.subscribe import subscribe_router
 
@@ -90,7 +91,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(search_router(engine, renderer, members, semantic))
     app.include_router(for_you_router(engine, renderer, members))
     app.include_router(pages_router(engine, renderer, members, semantic))
-    app.include_router(subscribe_router(engine, renderer, RateLimiter(settings.subscribe_rate_limit, 600)))
+    mail = transport_from_settings(settings)
+    digest = DigestRenderer(settings, DigestLinks(secret))
+    limiter = RateLimiter(settings.subscribe_rate_limit, 600)
+    app.include_router(subscribe_router(engine, renderer, limiter, mail, digest))
+
+    @app.exception_handler(InvalidLink)
+    async def invalid_link(request: Request, error: InvalidLink) -> HTMLResponse:
+        return renderer.page(request, "digest_link.html", 400, error=str(error))
 
     @app.exception_handler(SignInRequired)
     async def sign_in_required(request: Request, _error: SignInRequired) -> Response:

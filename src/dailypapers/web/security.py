@@ -11,7 +11,6 @@ import secrets
 import threading
 import time
 from collections import deque
-from pathlib import Path
 
 from fastapi import Request, Response
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -34,23 +33,6 @@ class RateLimited(Exception):
     def __init__(self, retry_after: int) -> None:
         super().__init__(f"too many requests; try again in {retry_after} s")
         self.retry_after = retry_after
-
-
-def site_secret(settings: Settings) -> str:
-    """``DAILYPAPERS_SECRET_KEY``, or one generated once and kept in the data dir (mode 600)."""
-    if settings.secret_key:
-        return settings.secret_key
-    path = Path(settings.data_dir) / "secret_key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        candidate = path.with_suffix(f".{secrets.token_hex(4)}")
-        candidate.write_text(secrets.token_urlsafe(48))
-        candidate.chmod(0o600)
-        try:
-            candidate.rename(path) if not path.exists() else candidate.unlink()
-        except OSError:
-            candidate.unlink(missing_ok=True)
-    return path.read_text().strip()
 
 
 class Csrf:
