@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 import typer
@@ -30,7 +31,7 @@ from rich.progress import (
 
 from dailypapers.db.engine import create_db_engine
 from dailypapers.db.migrate import upgrade_database
-from dailypapers.db.write import read_session
+from dailypapers.db.write import read_session, write_session
 from dailypapers.ingest.report import IngestReport
 from dailypapers.progress import ProgressHook
 from dailypapers.settings import Settings
@@ -41,9 +42,13 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 ingest_app = typer.Typer(help="Fill the catalog from arXiv.", no_args_is_help=True)
 admin_app = typer.Typer(help="Site administration.", no_args_is_help=True)
+digest_app = typer.Typer(
+    help="The email digest: build editions, send them, preview one.", no_args_is_help=True
+)
 app.add_typer(db_app, name="db")
 app.add_typer(admin_app, name="admin")
 app.add_typer(ingest_app, name="ingest")
+app.add_typer(digest_app, name="digest")
 
 console = Console(stderr=True)
 SAMPLE_LISTINGS = files("dailypapers") / "sample" / "listings.jsonl.gz"
@@ -283,7 +288,6 @@ def ingest_oai(
 def admin_grant(email: str = typer.Argument(..., help="the address the member signs in with")) -> None:
     """Make a member a moderator (they must have signed in once)."""
     from dailypapers.community.accounts import InvalidEmail, grant_moderator
-    from dailypapers.db.write import write_session
 
     engine = open_database(Settings())
     try:
@@ -303,7 +307,6 @@ def index(
     embed: bool = typer.Option(True, "--embed/--no-embed", help="embed papers that have no vector yet"),
 ) -> None:
     """Make stored papers searchable by words and by meaning (embedding new and changed papers)."""
-    from dailypapers.db.write import write_session
     from dailypapers.search.keyword import rebuild_index
 
     settings = Settings()
@@ -313,6 +316,92 @@ def index(
             rebuild_index(session)
         typer.echo("search index rebuilt")
     index_for_search(engine, settings, embed=embed, rebuild=rebuild)
+
+
+def _digest_parts(settings: Settings, engine: sa.Engine) -> Any:
+    from dailypapers.digest.render import DigestRenderer
+    from dailypapers.digest.sender import Sender
+    from dailypapers.digest.service import DigestLinks
+    from dailypapers.mail.transport import transport_from_settings
+    from dailypapers.settings import site_secret
+
+    renderer = DigestRenderer(settings, DigestLinks(site_secret(settings)))
+    return Sender(engine, settings, transport_from_settings(settings), renderer)
+
+
+@digest_app.command("build")
+def digest_build(
+    date: str = typer.Option(..., "--date", help="the listing day the edition covers (YYYY-MM-DD)"),
+    weekly: bool = typer.Option(False, help="build the weekly edition of the week holding --date"),
+) -> None:
+    """Build an edition and queue it for every confirmed subscriber (again: only the newly confirmed)."""
+    from dailypapers.digest.editions import build_edition
+
+    day = _parse_day(date, "--date")
+    assert day is not None
+    settings = Settings()
+    engine = open_database(settings)
+    with write_session(engine) as session:
+        built = build_edition(session, "weekly" if weekly else "daily", day, sender=settings.mail_from)
+    if not built.papers:
+        raise fail(f"no papers were listed for the {'week' if weekly else 'day'} of {day}", 1)
+    state = "built" if built.new else "already built"
+    typer.echo(f"{built.frequency} edition of {built.period_start} {state}: {built.papers} papers")
+    typer.echo(f"{built.queued} emails queued")
+
+
+@digest_app.command("send")
+def digest_send() -> None:
+    """Send every queued digest email that is due; run it from cron or let `dailypapers worker` do it."""
+    import asyncio
+
+    from dailypapers.digest.sender import waiting
+
+    settings = Settings()
+    engine = open_database(settings)
+    with interruptible():
+        report = asyncio.run(_digest_parts(settings, engine).send_due())
+    with read_session(engine) as session:
+        left = waiting(session)
+    typer.echo(f"{report.summary()}; {left} waiting for a retry")
+
+
+@digest_app.command("preview")
+def digest_preview(
+    email: str = typer.Option(..., help="whose digest: their categories and, for a member, their picks"),
+    date: str | None = typer.Option(None, help="listing day of the edition (default: the newest list)"),
+    weekly: bool = typer.Option(False, help="the weekly edition"),
+    out: Path | None = typer.Option(
+        None, help="where to write the HTML (default: digest-preview.html in the data dir)"
+    ),
+) -> None:
+    """Write the HTML of one subscriber's digest to a file, sending nothing."""
+    from dailypapers.digest.preview import preview
+
+    settings = Settings()
+    engine = open_database(settings)
+    try:
+        html, text = preview(
+            engine, _digest_parts(settings, engine), email, _parse_day(date, "--date"), weekly
+        )
+    except ValueError as error:
+        raise fail(str(error), 1) from None
+    target = out or settings.data_dir / "digest-preview.html"
+    target.write_text(html)
+    typer.echo(f"wrote {target} ({len(text.splitlines())} lines of text part)")
+
+
+@app.command()
+def worker(
+    once: bool = typer.Option(False, help="run one round and stop (for cron or tests)"),
+) -> None:
+    """Run the site's jobs on a schedule: harvest (if enabled), index, build editions, send mail."""
+    from dailypapers.worker import run_worker
+
+    settings = Settings()
+    engine = open_database(settings)
+    with interruptible():
+        run_worker(engine, settings, _digest_parts(settings, engine), once=once)
 
 
 @app.command()

@@ -12,6 +12,7 @@ import asyncio
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from email.message import EmailMessage
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -47,14 +48,16 @@ class SendReport:
 @dataclass
 class _Batch:
     ids: list[int] = field(default_factory=list)
-    messages: list = field(default_factory=list)  # type: ignore[type-arg]
+    messages: list[EmailMessage] = field(default_factory=list)
     #: Outbox id and subscriber id of each message, in the same order.
     targets: list[tuple[int, int]] = field(default_factory=list)
     skipped: list[int] = field(default_factory=list)
 
 
 @dataclass
-class _EditionCache:
+class EditionContent:
+    """What every mail of an edition shares, loaded once per sender."""
+
     edition: Edition
     cards: dict[str, Card]
     pool: CandidatePool
@@ -89,20 +92,46 @@ class Sender:
         self.transport = transport
         self.renderer = renderer
         self.retry_base = dt.timedelta(seconds=60)
-        self._editions: dict[int, _EditionCache] = {}
+        self._editions: dict[int, EditionContent] = {}
 
-    def _edition(self, session: Session, edition_id: int) -> _EditionCache:
+    def _edition(self, session: Session, edition_id: int) -> EditionContent:
         if edition_id not in self._editions:
             edition = session.get_one(Edition, edition_id)
             session.expunge(edition)
-            self._editions[edition_id] = _EditionCache(
-                edition,
-                self.renderer.cards(session, edition.paper_ids),
-                candidate_pool(session, edition.paper_ids)
-                if self.settings.digest_picks
-                else CandidatePool([], {}),
-            )
+            self._editions[edition_id] = self.content(session, edition)
         return self._editions[edition_id]
+
+    def compose(
+        self,
+        session: Session,
+        edition: EditionContent,
+        subscriber: Subscriber,
+        member: User | None,
+        message_id: str,
+    ) -> EmailMessage | None:
+        """The subscriber's mail of ``edition``; none when no paper is in their categories."""
+        papers = self.renderer.papers_for(edition.edition, edition.cards, subscriber)
+        if not papers:
+            return None
+        picks = []
+        if member is not None and self.settings.digest_picks:
+            shown = {card.paper_id for card in papers}
+            wanted = self.settings.digest_picks + len(shown)
+            ranked = picks_for_members(session, [member], edition.pool, limit=wanted).get(member.id, [])
+            picks = [
+                (edition.cards[pick.paper_id], pick.reason)
+                for pick in ranked
+                if pick.paper_id not in shown and pick.paper_id in edition.cards
+            ][: self.settings.digest_picks]
+        return self.renderer.message(subscriber, edition.edition, papers, picks, message_id)
+
+    def content(self, session: Session, edition: Edition) -> EditionContent:
+        pool = (
+            candidate_pool(session, edition.paper_ids)
+            if self.settings.digest_picks
+            else CandidatePool([], {})
+        )
+        return EditionContent(edition, self.renderer.cards(session, edition.paper_ids), pool)
 
     def _prepare(self) -> _Batch:
         batch = _Batch()
@@ -126,27 +155,18 @@ class Sender:
                 for user in session.scalars(sa.select(User).where(User.email.in_([s.email for _, s in rows])))
             }
             for outbox, subscriber in rows:
-                cache = self._edition(session, outbox.edition_id)
-                papers = self.renderer.papers_for(cache.edition, cache.cards, subscriber)
-                if not papers:
-                    batch.skipped.append(outbox.id)
-                    continue
-                member = members.get(subscriber.email)
-                picks = []
-                if member is not None and self.settings.digest_picks:
-                    shown = {card.paper_id for card in papers}
-                    ranked = picks_for_members(
-                        session, [member], cache.pool, limit=self.settings.digest_picks + len(shown)
-                    )
-                    picks = [
-                        (cache.cards[pick.paper_id], pick.reason)
-                        for pick in ranked.get(member.id, [])
-                        if pick.paper_id not in shown and pick.paper_id in cache.cards
-                    ][: self.settings.digest_picks]
-                batch.messages.append(
-                    self.renderer.message(subscriber, cache.edition, papers, picks, outbox.message_id)
+                message = self.compose(
+                    session,
+                    self._edition(session, outbox.edition_id),
+                    subscriber,
+                    members.get(subscriber.email),
+                    outbox.message_id,
                 )
-                batch.targets.append((outbox.id, subscriber.id))
+                if message is None:
+                    batch.skipped.append(outbox.id)
+                else:
+                    batch.messages.append(message)
+                    batch.targets.append((outbox.id, subscriber.id))
         return batch
 
     def _mark(self, batch: _Batch, results: Sequence[Exception | None], report: SendReport) -> None:
