@@ -30,6 +30,7 @@ from factories import listed_paper
 from fake_arxiv import FakeArxiv
 from search_papers import TOPICS, make_searchable, paper
 from servers import serving
+from smtp_sink import SmtpServer, running_smtp_server
 
 POSTGRES_URL = os.environ.get(
     "DAILYPAPERS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -107,6 +108,12 @@ def engine(db_settings: Settings) -> Iterator[sa.Engine]:
 def sqlite_engine(settings: Settings) -> Iterator[sa.Engine]:
     """For tests of SQLite-only behaviour, and of code whose dialect does not matter."""
     yield from migrated_engine(settings)
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    """A real SMTP server in this process; see ``smtp_sink.RecordingHandler`` for what it refuses."""
+    yield from running_smtp_server()
 
 
 @pytest.fixture
