@@ -69,7 +69,7 @@ def test_killed_senders_deliver_every_mail_once(
         "DAILYPAPERS_SMTP_PORT": str(smtp_server.port),
         "DAILYPAPERS_SMTP_STARTTLS": "false",
         "DAILYPAPERS_DIGEST_BATCH_SIZE": str(BATCH),
-        "DAILYPAPERS_DIGEST_LEASE_SECONDS": "1",
+        "DAILYPAPERS_DIGEST_LEASE_SECONDS": "3",
         "DAILYPAPERS_DIGEST_PICKS": "0",
     }
     command = [sys.executable, "-m", "dailypapers", "digest", "send"]
@@ -86,7 +86,7 @@ def test_killed_senders_deliver_every_mail_once(
                 sender.send_signal(signal.SIGKILL)
                 kills += 1
         assert sender.wait(timeout=120) in (0, -signal.SIGKILL), sender.stderr.read()  # type: ignore[union-attr]
-        time.sleep(1.1)  # the killed sender's lease runs out
+        time.sleep(3.1)  # the killed sender's lease runs out
         with read_session(sqlite_engine) as session:
             if waiting(session) == 0:
                 break
@@ -99,4 +99,4 @@ def test_killed_senders_deliver_every_mail_once(
     duplicates = sum(len(ids) - 1 for ids in copies.values())
     print(f"{kills} kills, {len(smtp_server.handler.messages)} messages received, {duplicates} resent copies")
     assert kills == KILLS
-    assert duplicates <= kills * BATCH * 2  # at most the batches in flight when each sender died
+    assert duplicates <= kills * BATCH  # at most the batch on the wire when each sender died

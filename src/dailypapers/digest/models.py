@@ -74,5 +74,7 @@ class OutboxMessage(Base):
     attempts: Mapped[int] = mapped_column(sa.Integer, default=0)
     next_attempt_at: Mapped[dt.datetime] = mapped_column(sa.DateTime)
     lease_until: Mapped[dt.datetime | None] = mapped_column(sa.DateTime)
+    #: The claim that holds the row: a sender sends only rows its claim still holds.
+    claim: Mapped[str | None] = mapped_column(sa.String(32))
     sent_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime)
     last_error: Mapped[str | None] = mapped_column(sa.Text)

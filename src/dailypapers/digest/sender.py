@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -47,6 +48,7 @@ class SendReport:
 
 @dataclass
 class _Batch:
+    token: str = field(default_factory=lambda: secrets.token_hex(8))
     ids: list[int] = field(default_factory=list)
     messages: list[EmailMessage] = field(default_factory=list)
     #: Outbox id and subscriber id of each message, in the same order.
@@ -63,8 +65,8 @@ class EditionContent:
     pool: CandidatePool
 
 
-def claim(session: Session, *, size: int, lease: dt.timedelta) -> list[int]:
-    """Take up to ``size`` due messages (or ones whose sender's lease ran out) for this sender."""
+def claim(session: Session, *, size: int, lease: dt.timedelta, token: str) -> list[int]:
+    """Take up to ``size`` due messages (or ones whose sender's lease ran out) under claim ``token``."""
     moment = now()
     due = sa.or_(
         sa.and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= moment),
@@ -78,9 +80,20 @@ def claim(session: Session, *, size: int, lease: dt.timedelta) -> list[int]:
         session.execute(
             sa.update(OutboxMessage)
             .where(OutboxMessage.id.in_(ids))
-            .values(status="sending", lease_until=moment + lease)
+            .values(status="sending", lease_until=moment + lease, claim=token)
         )
     return ids
+
+
+def renew(session: Session, ids: list[int], *, lease: dt.timedelta, token: str) -> set[int]:
+    """Extend the lease of the rows claim ``token`` still holds, and return those rows.
+
+    Called just before a batch goes on the wire: a row whose lease ran out meanwhile (a slow
+    render, a busy machine) may have been claimed by another sender, and must not go out twice.
+    """
+    held = sa.and_(OutboxMessage.id.in_(ids), OutboxMessage.claim == token, OutboxMessage.status == "sending")
+    session.execute(sa.update(OutboxMessage).where(held).values(lease_until=now() + lease))
+    return set(session.scalars(sa.select(OutboxMessage.id).where(held)))
 
 
 class Sender:
@@ -92,6 +105,7 @@ class Sender:
         self.transport = transport
         self.renderer = renderer
         self.retry_base = dt.timedelta(seconds=60)
+        self.lease = dt.timedelta(seconds=settings.digest_lease_seconds)
         self._editions: dict[int, EditionContent] = {}
 
     def _edition(self, session: Session, edition_id: int) -> EditionContent:
@@ -137,9 +151,7 @@ class Sender:
         batch = _Batch()
         with write_session(self.engine) as session:
             batch.ids = claim(
-                session,
-                size=self.settings.digest_batch_size,
-                lease=dt.timedelta(seconds=self.settings.digest_lease_seconds),
+                session, size=self.settings.digest_batch_size, lease=self.lease, token=batch.token
             )
         if not batch.ids:
             return batch
@@ -168,6 +180,17 @@ class Sender:
                     batch.messages.append(message)
                     batch.targets.append((outbox.id, subscriber.id))
         return batch
+
+    def _keep_held(self, batch: _Batch) -> None:
+        """Drop from ``batch`` the rows its claim lost (see ``renew``)."""
+        with write_session(self.engine) as session:
+            held = renew(session, batch.ids, lease=self.lease, token=batch.token)
+        if len(held) < len(batch.ids):
+            kept = [i for i, (outbox, _) in enumerate(batch.targets) if outbox in held]
+            batch.messages = [batch.messages[i] for i in kept]
+            batch.targets = [batch.targets[i] for i in kept]
+            batch.skipped = [outbox for outbox in batch.skipped if outbox in held]
+            batch.ids = [outbox for outbox in batch.ids if outbox in held]
 
     def _mark(self, batch: _Batch, results: Sequence[Exception | None], report: SendReport) -> None:
         moment = now()
@@ -230,6 +253,7 @@ class Sender:
             if not batch.ids:
                 return report
             upcoming = asyncio.create_task(asyncio.to_thread(self._prepare))
+            await asyncio.to_thread(self._keep_held, batch)
             results = await self.transport.send_many(batch.messages) if batch.messages else []
             await asyncio.to_thread(self._mark, batch, results, report)
 

@@ -45,6 +45,7 @@ def upgrade() -> None:
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("next_attempt_at", sa.DateTime(), nullable=False),
         sa.Column("lease_until", sa.DateTime(), nullable=True),
+        sa.Column("claim", sa.String(length=32), nullable=True),
         sa.Column("sent_at", sa.DateTime(), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(
