@@ -1,9 +1,9 @@
 """The personal "for you" feed: recent papers ranked by what a member upvoted and follows.
 
 Each recent paper gets a score from three signals, weighed by ``bench/recommend_quality.py``:
-- closeness in meaning to the member's upvotes (the mean of its two highest cosine similarities,
-  so one interest is enough to rank and several interests do not blur into one centroid);
-- how often the member upvoted papers in its categories (a lexical-free habit signal);
+- a per-member linear classifier over embeddings (``taste``): what separates the member's upvotes
+  from the other recent papers, the idea of arxiv-sanity-lite's per-user SVM on meaning;
+- how often the member upvoted papers in its categories (a habit the text does not show);
 - the categories and authors the member follows, said once in settings and always honoured.
 A member with neither upvotes nor follows gets the trending papers.
 """
@@ -31,10 +31,13 @@ from dailypapers.search.semantic import stored_vectors
 WINDOW_DAYS = 14
 #: The most recent upvotes the feed learns from.
 MAX_UPVOTES = 200
+#: Weights of the signals; the meaning score is standardised (mean 0, deviation 1) over the candidates.
 MEANING_WEIGHT = 1.0
-HABIT_WEIGHT = 0.3
-FOLLOWED_CATEGORY_WEIGHT = 0.25
-FOLLOWED_AUTHOR_WEIGHT = 1.0
+HABIT_WEIGHT = 1.0
+FOLLOWED_CATEGORY_WEIGHT = 1.0
+FOLLOWED_AUTHOR_WEIGHT = 3.0
+#: Ridge penalty of the per-member classifier.
+RIDGE = 0.01
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,25 @@ def interests_of(session: Session, user: User) -> Interests:
     return Interests(upvoted, user.followed_categories or (), user.followed_authors or ())
 
 
+def taste(liked: Vectors, others: Vectors, *, ridge: float) -> Vectors:
+    """A member's linear classifier over embeddings: what separates their upvotes from the rest.
+
+    Ridge regression to +1 for upvoted and -1 for other papers, both classes weighted equally,
+    solved in closed form (a 384 x 384 system: about a millisecond). Like arxiv-sanity-lite's
+    per-user SVM, but on meaning rather than words, and it needs no training library.
+    """
+    rows = np.vstack([liked, others])
+    target = np.concatenate([np.ones(len(liked)), -np.ones(len(others))]).astype(np.float32)
+    weight = np.concatenate([np.full(len(liked), 0.5 / len(liked)), np.full(len(others), 0.5 / len(others))])
+    weighted = rows * weight[:, None].astype(np.float32)
+    system = rows.T @ weighted + ridge * np.eye(rows.shape[1], dtype=np.float32)
+    return np.linalg.solve(system, weighted.T @ target).astype(np.float32)  # type: ignore[no-any-return]
+
+
+def _standardised(values: np.ndarray) -> np.ndarray:
+    return (values - values.mean()) / (values.std() + 1e-6)  # type: ignore[no-any-return]
+
+
 def rank(
     interests: Interests,
     candidates: Sequence[Candidate],
@@ -85,45 +107,52 @@ def rank(
     limit: int,
 ) -> list[Pick]:
     """The best ``limit`` candidates for ``interests``, each with its reason; pure, for the bench."""
-    shown = [c for c in candidates if c.paper_id not in set(interests.upvoted)]
+    already = set(interests.upvoted)
+    shown = [c for c in candidates if c.paper_id not in already]
     if not shown or interests.empty:
         return []
     scores = np.zeros(len(shown), dtype=np.float32)
-    closest: list[Candidate | None] = [None] * len(shown)
     liked = [paper for paper in upvoted if paper.paper_id in vectors]
-    if liked:
+    dimensions = len(next(iter(vectors.values()))) if vectors else 0
+    matrix = (
+        np.vstack([vectors.get(c.paper_id, np.zeros(dimensions, np.float32)) for c in shown])
+        if liked
+        else None
+    )
+    if matrix is not None:
         liked_matrix = np.vstack([vectors[paper.paper_id] for paper in liked])
-        zero = np.zeros(liked_matrix.shape[1], dtype=np.float32)
-        matrix = np.vstack([vectors.get(c.paper_id, zero) for c in shown])
-        similarity = matrix @ liked_matrix.T
-        best = np.sort(similarity, axis=1)[:, -2:]
-        scores += MEANING_WEIGHT * best.mean(axis=1)
-        closest = [liked[i] for i in similarity.argmax(axis=1)]
-    habits = Counter(category for paper in upvoted for category in paper.categories)
+        scores += MEANING_WEIGHT * _standardised(matrix @ taste(liked_matrix, matrix, ridge=RIDGE))
+    if upvoted:
+        habits = Counter(category for paper in upvoted for category in paper.categories)
+        share = np.array([max((habits[c] for c in candidate.categories), default=0) for candidate in shown])
+        scores += HABIT_WEIGHT * share / len(upvoted)
     followed_categories = set(interests.categories)
     followed_authors = {author.casefold() for author in interests.authors}
-    reasons: list[str] = []
-    for position, candidate in enumerate(shown):
-        if upvoted:
-            share = max((habits[category] for category in candidate.categories), default=0) / len(upvoted)
-            scores[position] += HABIT_WEIGHT * share
-        followed_category = next((c for c in candidate.categories if c in followed_categories), None)
-        followed_author = next((a for a in candidate.authors if a.casefold() in followed_authors), None)
-        if followed_category:
-            scores[position] += FOLLOWED_CATEGORY_WEIGHT
-        if followed_author:
-            scores[position] += FOLLOWED_AUTHOR_WEIGHT
-        nearest = closest[position]
-        if followed_author:
-            reasons.append(f"by {plain_text(followed_author)}, whom you follow")
-        elif nearest is not None:
-            reasons.append(f"because you upvoted “{plain_text(nearest.title)}”")
-        elif followed_category:
-            reasons.append(f"new in {followed_category}, which you follow")
-        else:
-            reasons.append("in the categories you upvote most")
+    if followed_categories:
+        scores += FOLLOWED_CATEGORY_WEIGHT * np.array(
+            [any(c in followed_categories for c in candidate.categories) for candidate in shown]
+        )
+    if followed_authors:
+        scores += FOLLOWED_AUTHOR_WEIGHT * np.array(
+            [any(a.casefold() in followed_authors for a in candidate.authors) for candidate in shown]
+        )
     order = np.argsort(-scores, kind="stable")[:limit]
-    return [Pick(shown[i].paper_id, float(scores[i]), reasons[i]) for i in order]
+    picks = []
+    for i in order:
+        candidate = shown[i]
+        followed_author = next((a for a in candidate.authors if a.casefold() in followed_authors), None)
+        followed_category = next((c for c in candidate.categories if c in followed_categories), None)
+        if followed_author:
+            reason = f"by {plain_text(followed_author)}, whom you follow"
+        elif matrix is not None:
+            nearest = liked[int(np.argmax(liked_matrix @ matrix[i]))]
+            reason = f"because you upvoted “{plain_text(nearest.title)}”"
+        elif followed_category:
+            reason = f"new in {followed_category}, which you follow"
+        else:
+            reason = "in the categories you upvote most"
+        picks.append(Pick(candidate.paper_id, float(scores[i]), reason))
+    return picks
 
 
 def _candidates(session: Session, paper_ids: Sequence[str] | sa.Select[Any]) -> list[Candidate]:
