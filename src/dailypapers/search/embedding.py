@@ -141,7 +141,10 @@ class MiniLM:
             result[chosen] = self._encode([encodings[i].ids for i in chosen])
 
         if len(batches) == 1:
-            encode(batches[0])
+            # One short batch (a search query): BLAS threads would only wait for each other; on a
+            # busy machine a query took 200 ms with them and 34 ms without (bench/search_speed.py).
+            with threadpool_limits(limits=1):
+                encode(batches[0])
             return result
         # Half the work is element-wise numpy, which runs on one core per call: batches side by side
         # on every core, each with a one-thread BLAS, are 1.4x faster than one batch with all cores.

@@ -135,6 +135,10 @@ class SemanticSearch:
             self._searcher = VectorSearcher(index_path(self._data_dir, embedder.name))
         return (embedder, self._searcher) if self._searcher.available else None
 
+    @property
+    def available(self) -> bool:
+        return self._ready() is not None
+
     def ranked(
         self, session: Session, text: str, *, limit: int, filters: SearchFilters | None = None
     ) -> list[str]:
