@@ -1,0 +1,413 @@
+"""Search quality: does a paper come up when someone searches for it, by keyword, by meaning, or both?
+
+Usage: python bench/search_quality.py [--papers 10000] [--queries 500] [--seed 6] [--data-dir DIR]
+
+What it measures (issue 6): MRR@10 and recall@10 of the site's search on real papers. A seeded
+random sample of --papers papers from ../shared/data/arxiv-listings.jsonl.gz is stored in a real
+SQLite catalog through the product's own write path, with abstract, authors and categories but its
+title replaced by the arXiv id. The titles are thus held out: no method has seen them, and a title
+makes a fair query for the one paper it belongs to (the hit). --queries target papers give two query
+sets: the full title (LaTeX rendered to text) and a short query of the title's first four words that
+are not stopwords, closer to what a person types.
+
+Why: hybrid search (keyword ranking and embedding ranking fused by reciprocal-rank fusion) costs an
+embedding model and a vector index; it must find papers better than either ranking alone, and better
+than the plain tf-idf search of arxiv-sanity-lite.
+
+Methods, each through the product's code on the same catalog:
+  bm25        search_with_snippets(session, q, limit=10), no semantic search (SQLite FTS5 bm25)
+  embeddings  SemanticSearch(data_dir).ranked(session, q, limit=10) (MiniLM vectors, usearch HNSW)
+  hybrid      search_with_snippets(..., semantic=SemanticSearch(data_dir)), the site's search
+  tf-idf      arxiv-sanity-lite's TfidfVectorizer settings (word 1-2 grams, sublinear tf, English
+              stop words) over abstract and authors; the query vectorised alike, ranked by cosine.
+              Once with its feature cap and document-frequency bounds, once uncapped with min_df=2.
+Fusion variants are computed here with service.fuse from each query's depth-100 semantic list and
+depth-100 keyword list (keyword_hits), for k in 10/30/60 and keyword/meaning weights 1/1, 0.5/1,
+1/0.5. As in the site's hybrid search, that keyword list has no any-word fallback (all words must
+match, else it is empty); rows marked "+any-word" show what the fallback would add. The product's
+default (service.FUSION_K, service.FUSION_WEIGHTS) is marked and checked against the hybrid row
+query by query.
+
+Embedding the catalog takes most of the time (about 15-20 papers/s on two cores: 10-15 min for
+10,000 papers). --data-dir keeps the built catalog: a later run with the same --papers and --seed
+skips building, and an interrupted build goes on where it stopped. Without it a temporary directory
+is used and deleted at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import hashlib
+import json
+import math
+import random
+import re
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import sqlalchemy as sa
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+from sqlalchemy.orm import Session
+
+from dailypapers.db.engine import create_db_engine
+from dailypapers.db.migrate import upgrade_database
+from dailypapers.db.write import read_session, write_session
+from dailypapers.papers.models import Paper
+from dailypapers.papers.records import PaperRecord
+from dailypapers.papers.rules import ListingRules
+from dailypapers.papers.service import store_papers
+from dailypapers.papers.text import plain_text
+from dailypapers.progress import ProgressHook
+from dailypapers.search.embedding import default_embedder
+from dailypapers.search.keyword import keyword_hits, papers_waiting_for_index
+from dailypapers.search.query import parse_query
+from dailypapers.search.semantic import SemanticSearch, embed_new_papers, papers_waiting_for_embedding
+from dailypapers.search.service import (
+    FUSION_DEPTH,
+    FUSION_K,
+    FUSION_WEIGHTS,
+    fuse,
+    search_with_snippets,
+    update_search_index,
+    update_vectors_file,
+)
+from dailypapers.search.vectors import index_path, waiting_for_vector_index
+from dailypapers.settings import Settings
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "arxiv-listings.jsonl.gz"
+TOP = 10
+SHORT_WORDS = 4
+STORE_BATCH = 5_000
+MANIFEST = "search-quality.json"
+DEFAULT_FUSION = (FUSION_K, (float(FUSION_WEIGHTS[0]), float(FUSION_WEIGHTS[1])))
+FUSION_KS = sorted({10, 30, 60, FUSION_K})
+#: (keyword weight, semantic weight) of weighted reciprocal-rank fusion.
+WEIGHTS = list(dict.fromkeys([(1.0, 1.0), (0.5, 1.0), (1.0, 0.5), DEFAULT_FUSION[1]]))
+_WORD = re.compile(r"\w[\w'-]*\w|\w")
+# arxiv-sanity-lite's compute.py: words of two or more characters, starting with a letter.
+ASL_TOKENS = r"(?u)\b[a-zA-Z_][a-zA-Z0-9_]+\b"
+
+
+@dataclass(frozen=True)
+class Query:
+    target: str
+    title: str
+    short: str
+
+
+#: Each method's ranking for a query text, best first.
+Ranker = Callable[[str], list[str]]
+
+
+class Clock:
+    """Wall time of each phase, printed as it ends and kept for the summary."""
+
+    def __init__(self) -> None:
+        self.phases: dict[str, float] = {}
+
+    def done(self, name: str, start: float, note: str = "") -> None:
+        self.phases[name] = time.perf_counter() - start
+        print(f"[{self.phases[name]:7.1f} s] {name}{'  ' + note if note else ''}", flush=True)
+
+
+def load_sample(count: int, seed: int) -> list[dict[str, object]]:
+    if not SHARED.exists():
+        sys.exit(f"{SHARED} is absent: this benchmark needs the real papers (65,200 arXiv listings)")
+    with gzip.open(SHARED, "rt") as f:
+        papers = list({paper["id"]: paper for paper in map(json.loads, f)}.values())
+    if count > len(papers):
+        sys.exit(f"--papers {count:,}: the file holds only {len(papers):,} papers")
+    return random.Random(seed).sample(papers, count)
+
+
+def record(paper: dict[str, object]) -> PaperRecord:
+    """The paper as stored: everything but the title, which is replaced by the arXiv id."""
+    return PaperRecord.build(
+        id=str(paper["id"]),
+        title=str(paper["id"]),
+        authors=list(paper["authors"]),  # type: ignore[call-overload]
+        abstract=str(paper["abstract"]),
+        categories=list(paper["categories"]),  # type: ignore[call-overload]
+    )
+
+
+def check_manifest(data_dir: Path, sample: list[dict[str, object]], seed: int) -> None:
+    """Refuse a data dir built from another sample, or not by this benchmark."""
+    digest = hashlib.sha256(" ".join(str(p["id"]) for p in sample).encode()).hexdigest()[:16]
+    wanted = {"papers": len(sample), "seed": seed, "ids": digest}
+    manifest = data_dir / MANIFEST
+    if manifest.exists():
+        found = json.loads(manifest.read_text())
+        if found != wanted:
+            sys.exit(f"{data_dir} holds another sample ({found}); use another --data-dir")
+        return
+    if (data_dir / "dailypapers.db").exists():
+        sys.exit(f"{data_dir} holds a catalog this benchmark did not build; use another --data-dir")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    manifest.write_text(json.dumps(wanted))
+
+
+def catalog_complete(engine: sa.Engine, data_dir: Path, count: int) -> bool:
+    name = default_embedder().name
+    path = index_path(data_dir, name)
+    with read_session(engine) as session:
+        stored = session.scalar(sa.select(sa.func.count()).select_from(Paper)) or 0
+        return (
+            stored == count
+            and papers_waiting_for_index(session) == 0
+            and papers_waiting_for_embedding(session, name) == 0
+            and path.exists()
+            and waiting_for_vector_index(session, path, name) == 0
+        )
+
+
+def embedding_progress() -> ProgressHook:
+    """Prints progress every 1,000 papers: embedding is the long phase."""
+    start, done, expected, shown = time.perf_counter(), 0, 0, 0
+
+    def advance(step: int, *, total: int | None = None) -> None:
+        nonlocal done, expected, shown
+        expected = total if total is not None else expected
+        done += step
+        if done - shown >= 1000 or (done == expected and done != shown):
+            shown = done
+            rate = done / (time.perf_counter() - start)
+            print(f"          embedded {done:,}/{expected:,} papers, {rate:.1f} papers/s", flush=True)
+
+    return advance
+
+
+def build_catalog(engine: sa.Engine, data_dir: Path, sample: list[dict[str, object]], clock: Clock) -> None:
+    """What `dailypapers ingest` and `dailypapers index` do: store, index words, embed, vector file."""
+    if catalog_complete(engine, data_dir, len(sample)):
+        print(f"catalog in {data_dir} is complete: building skipped", flush=True)
+        return
+    start = time.perf_counter()
+    records = [record(paper) for paper in sample]
+    for first in range(0, len(records), STORE_BATCH):
+        with write_session(engine) as session:
+            store_papers(session, records[first : first + STORE_BATCH], rules=ListingRules())
+    clock.done("store papers (titles held out)", start, f"{len(records):,} papers")
+    start = time.perf_counter()
+    indexed = update_search_index(engine)
+    clock.done("keyword index (FTS5)", start, f"{indexed:,} papers added")
+    start = time.perf_counter()
+    embedder = default_embedder()
+    embedded = embed_new_papers(engine, embedder, progress=embedding_progress())
+    clock.done("embed papers", start, f"{embedded:,} papers embedded")
+    start = time.perf_counter()
+    added = update_vectors_file(engine, data_dir, embedder)
+    clock.done("vector index file (usearch)", start, f"{added:,} vectors added")
+
+
+def make_queries(sample: list[dict[str, object]], count: int, seed: int) -> list[Query]:
+    targets = random.Random(seed + 1).sample(sample, min(count, len(sample)))
+    queries = []
+    for paper in targets:
+        title = plain_text(str(paper["title"]))
+        words = [word for word in _WORD.findall(title) if word.lower() not in ENGLISH_STOP_WORDS]
+        queries.append(Query(str(paper["id"]), title, " ".join(words[:SHORT_WORDS])))
+    return queries
+
+
+def tfidf_ranker(sample: list[dict[str, object]], **settings: object) -> tuple[Ranker, int]:
+    """arxiv-sanity-lite's tf-idf (its compute.py), with the held-out title left out of each text."""
+    ids = [str(paper["id"]) for paper in sample]
+    texts = [f"{paper['abstract']} | {' '.join(paper['authors'])}" for paper in sample]  # type: ignore[arg-type]
+    vectorizer = TfidfVectorizer(
+        input="content",
+        encoding="utf-8",
+        decode_error="replace",
+        strip_accents="unicode",
+        lowercase=True,
+        analyzer="word",
+        stop_words="english",
+        token_pattern=ASL_TOKENS,
+        ngram_range=(1, 2),
+        norm="l2",
+        use_idf=True,
+        smooth_idf=True,
+        sublinear_tf=True,
+        **settings,  # type: ignore[arg-type]
+    )
+    matrix = vectorizer.fit_transform(texts).tocsr()
+
+    def ranked(text: str) -> list[str]:
+        scores = (matrix @ vectorizer.transform([text]).T).toarray().ravel()
+        if not scores.any():
+            return []
+        best = np.argpartition(-scores, TOP)[:TOP]
+        best = best[np.argsort(-scores[best], kind="stable")]
+        return [ids[i] for i in best if scores[i] > 0]
+
+    return ranked, len(vectorizer.vocabulary_)
+
+
+def rank_of(target: str, ranking: Sequence[str]) -> int | None:
+    try:
+        return ranking[:TOP].index(target) + 1
+    except ValueError:
+        return None
+
+
+def reciprocal(ranks: list[int | None]) -> np.ndarray:
+    return np.array([1.0 / rank if rank else 0.0 for rank in ranks])
+
+
+def fusion_name(k: int, weights: tuple[float, float], any_word: bool = False) -> str:
+    name = f"RRF k={k:<2d} kw {weights[0]:.1f} / sem {weights[1]:.1f}" + (" +any-word" if any_word else "")
+    return name + (" *default" if (k, weights) == DEFAULT_FUSION and not any_word else "")
+
+
+def evaluate(
+    session: Session,
+    data_dir: Path,
+    queries: list[Query],
+    tfidf: dict[str, Ranker],
+    clock: Clock,
+) -> tuple[dict[str, dict[str, list[int | None]]], dict[str, float], int]:
+    """Ranks of each target, by query set and method; mean ms per query of each product method."""
+    semantic = SemanticSearch(data_dir)
+    semantic.ranked(session, "warm up the model and the index", limit=TOP)
+
+    def bm25(text: str) -> list[str]:
+        return [r.paper.id for r in search_with_snippets(session, text, limit=TOP)]
+
+    def embeddings(text: str) -> list[str]:
+        return semantic.ranked(session, text, limit=TOP)
+
+    def hybrid(text: str) -> list[str]:
+        return [r.paper.id for r in search_with_snippets(session, text, limit=TOP, semantic=semantic)]
+
+    product: dict[str, Ranker] = {"bm25 (FTS5)": bm25, "embeddings (MiniLM)": embeddings, "hybrid": hybrid}
+    ranks: dict[str, dict[str, list[int | None]]] = {}
+    seconds: dict[str, float] = dict.fromkeys([*product, *tfidf], 0.0)
+    mismatches = 0
+    for query_set in ("title", "short"):
+        start = time.perf_counter()
+        found: dict[str, list[int | None]] = {}
+        for query in queries:
+            text = getattr(query, query_set)
+            rankings = {}
+            for name, ranker in {**product, **tfidf}.items():
+                began = time.perf_counter()
+                rankings[name] = ranker(text)
+                seconds[name] += time.perf_counter() - began
+                found.setdefault(name, []).append(rank_of(query.target, rankings[name]))
+            parsed = parse_query(text)
+            strict = [
+                h.paper_id for h in keyword_hits(session, parsed, limit=FUSION_DEPTH, any_term_fallback=False)
+            ]
+            loose = [h.paper_id for h in keyword_hits(session, parsed, limit=FUSION_DEPTH)]
+            meaning = semantic.ranked(session, parsed.text, limit=FUSION_DEPTH)
+            variants = [(k, weights, False) for k in FUSION_KS for weights in WEIGHTS]
+            variants += [(DEFAULT_FUSION[0], weights, True) for weights in WEIGHTS]
+            for k, weights, any_word in variants:
+                # The product's rule: a "quoted phrase" asks for exact words, so keywords alone.
+                keyword = loose if any_word else strict
+                fused = loose if parsed.wants_exact_words else fuse([keyword, meaning], k=k, weights=weights)
+                found.setdefault(fusion_name(k, weights, any_word), []).append(rank_of(query.target, fused))
+                if (k, weights) == DEFAULT_FUSION and not any_word and fused[:TOP] != rankings["hybrid"]:
+                    mismatches += 1
+        ranks[query_set] = found
+        clock.done(f"queries: {query_set}", start, f"{len(queries)} queries, every method")
+    per_query = {name: 1000 * total / (2 * len(queries)) for name, total in seconds.items()}
+    return ranks, per_query, mismatches
+
+
+def paired(a: list[int | None], b: list[int | None]) -> tuple[float, float]:
+    """Mean difference of reciprocal ranks and its 95% half-width (normal approximation)."""
+    diff = reciprocal(a) - reciprocal(b)
+    return float(diff.mean()), 1.96 * float(diff.std(ddof=1)) / math.sqrt(len(diff))
+
+
+def report(
+    ranks: dict[str, dict[str, list[int | None]]], per_query: dict[str, float], singles: list[str]
+) -> None:
+    names = list(ranks["title"])
+    width = max(len(name) for name in names) + 2
+    print()
+    print(
+        f"{'method':{width}s} {'title MRR@10':>12s} {'R@10':>6s}   "
+        f"{'short MRR@10':>12s} {'R@10':>6s}   {'ms/query':>8s}"
+    )
+    for name in names:
+        if name.startswith("RRF") and not names[names.index(name) - 1].startswith("RRF"):
+            print(f"fusion of depth-{FUSION_DEPTH} lists (bench):")
+        cells = []
+        for query_set in ("title", "short"):
+            found = ranks[query_set][name]
+            recall = sum(rank is not None for rank in found) / len(found)
+            cells.append(f"{reciprocal(found).mean():12.3f} {recall:6.3f}")
+        timing = f"{per_query[name]:8.1f}" if name in per_query else ""
+        print(f"{name:{width}s} {cells[0]}   {cells[1]}   {timing}")
+    print()
+    for query_set in ("title", "short"):
+        found = ranks[query_set]
+        best = max(singles, key=lambda name: reciprocal(found[name]).mean())
+        beats = all(reciprocal(found["hybrid"]).mean() > reciprocal(found[name]).mean() for name in singles)
+        gain, half = paired(found["hybrid"], found[best])
+        print(
+            f"{query_set} queries: hybrid {'BEATS' if beats else 'does NOT beat'} every single method "
+            f"on MRR@10 "
+            f"(best single: {best.strip()}, hybrid - best = {gain:+.3f} ± {half:.3f}, 95% paired)"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--papers", type=int, default=10_000, help="papers in the catalog (random sample)")
+    parser.add_argument("--queries", type=int, default=500, help="target papers, one query per set each")
+    parser.add_argument("--seed", type=int, default=6)
+    parser.add_argument("--data-dir", type=Path, help="keep the built catalog here between runs")
+    args = parser.parse_args()
+    clock = Clock()
+    start = time.perf_counter()
+    sample = load_sample(args.papers, args.seed)
+    clock.done("read and sample", start, f"{len(sample):,} papers from {SHARED.name} (seed {args.seed})")
+    with tempfile.TemporaryDirectory(prefix="bench-search-quality-") as tmp:
+        data_dir = (args.data_dir or Path(tmp) / "data").resolve()
+        check_manifest(data_dir, sample, args.seed)
+        engine = create_db_engine(Settings(data_dir=data_dir, database_url=None))
+        upgrade_database(engine)
+        build_catalog(engine, data_dir, sample, clock)
+
+        start = time.perf_counter()
+        capped, capped_size = tfidf_ranker(sample, max_features=20_000, min_df=5, max_df=0.1)
+        uncapped, uncapped_size = tfidf_ranker(sample, min_df=2)
+        tfidf = {"tf-idf (arxiv-sanity-lite)": capped, "tf-idf (uncapped, min_df=2)": uncapped}
+        clock.done("tf-idf fit", start, f"{capped_size:,} and {uncapped_size:,} features")
+
+        queries = make_queries(sample, args.queries, args.seed)
+        quoted = sum(parse_query(q.title).wants_exact_words for q in queries)
+        print(
+            f"queries: {len(queries)} held-out titles and their short forms; e.g. {queries[0].title!r} -> "
+            f"{queries[0].short!r}; {quoted} titles hold a quoted phrase "
+            "(no fusion for those, as on the site)",
+            flush=True,
+        )
+        with read_session(engine) as session:
+            ranks, per_query, mismatches = evaluate(session, data_dir, queries, tfidf, clock)
+        engine.dispose()
+
+    singles = ["bm25 (FTS5)", "embeddings (MiniLM)", *tfidf]
+    print(
+        f"\ncatalog: {len(sample):,} papers, titles held out; {len(queries)} target papers; "
+        f"hit = target in top {TOP}"
+    )
+    report(ranks, per_query, singles)
+    print(
+        f"check: the default fusion row matches the product's hybrid top {TOP} on "
+        f"{2 * len(queries) - mismatches}/{2 * len(queries)} queries"
+    )
+    print("phases: " + ", ".join(f"{name} {seconds:.0f} s" for name, seconds in clock.phases.items()))
+
+
+if __name__ == "__main__":
+    main()
