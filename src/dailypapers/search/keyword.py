@@ -62,7 +62,11 @@ def keyword_hits(
     filters: SearchFilters | None = None,
     any_term_fallback: bool = True,
 ) -> list[KeywordHit]:
-    """The papers matching ``query``'s terms and ``filters``, most relevant first, with snippets."""
+    """The papers matching ``query``'s terms and ``filters``, most relevant first, with snippets.
+
+    ``any_term_fallback=False`` keeps to papers with every term (bench/search_quality.py measures
+    what the fallback is worth: without it hybrid search lost 0.06 MRR@10 on held-out titles).
+    """
     if not query.terms:
         return []
     filters = filters or SearchFilters()

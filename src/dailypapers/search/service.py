@@ -71,9 +71,7 @@ def search_with_snippets(
         return []
     depth = max(FUSION_DEPTH, offset + limit)
     by_meaning = semantic is not None and semantic.available and not query.wants_exact_words
-    # With meaning at hand, a query whose words are not all in any paper needs no any-word keyword
-    # search: at a million papers that search scores most of the catalog (2.5 s).
-    hits = keyword_hits(session, query, limit=depth, filters=filters, any_term_fallback=not by_meaning)
+    hits = keyword_hits(session, query, limit=depth, filters=filters)
     snippets = {hit.paper_id: hit.snippet for hit in hits}
     ranked = list(snippets)
     if by_meaning:
