@@ -1,7 +1,7 @@
 """One digest edition built and delivered to 100,000 subscribers, next to the sink's raw accept rate.
 
 Usage: python bench/digest_send.py [--subscribers 100000] [--members N] [--senders 1 2]
-                                   [--raw-messages 5000] [--data-dir DIR]
+                                   [--raw-messages 5000] [--limit 1800] [--data-dir DIR]
 
 Issue 7. The catalog is the shipped sample (`dailypapers ingest sample`: 3,135 real papers with
 vectors). Then --subscribers confirmed daily subscribers are inserted with bulk SQL (SQLAlchemy Core
@@ -15,13 +15,15 @@ its counts through a pipe. Its raw accept rate is measured with --raw-messages p
 (one real member's digest rendered by the product's renderer, copied with a different To and
 Message-ID each) pushed through the product's SmtpTransport.send_many in one call, over the same
 number of connections as the sender (DAILYPAPERS_SMTP_CONNECTIONS, default 4): the ceiling for the
-client side plus the sink, with no database and no rendering. It is measured before every send
-round and once after the last; a round's ratio is taken against the higher of its two neighbours.
+client side plus the sink, with no database and no rendering. It is measured before the first send
+round and after every round; a round's ratio is taken against the higher of the two around it.
 
 Then, for each --senders value: the outbox is emptied, `dailypapers digest build --date <newest
 sample day>` queues the edition for everyone (timed), and that many `dailypapers digest send`
 processes run side by side (the outbox hands out batches under leases), pointed at the sink. Every
-0.5 s the bench samples each sender's VmRSS/VmHWM and CPU time, the sink's CPU time and its count.
+0.5 s the bench samples each sender's VmRSS/VmHWM and the sink's count; CPU time per message of
+the senders (rusage) and of the sink (/proc) is printed next to the raw push's, being robust to noise.
+A round still sending after --limit seconds is interrupted (SIGINT, then SIGTERM two minutes later).
 Reported: build and send time, messages/s and its ratio to the raw rate, what the sink received
 (delivered, duplicates, distinct recipients), the outbox by status, RSS over time and at its peak.
 
@@ -75,6 +77,8 @@ SAMPLE_EVERY = 0.5
 #: Progress lines, on stderr, during a send.
 PROGRESS_EVERY = 60.0
 TEN_MINUTES = 600.0
+#: How long interrupted senders may take to finish their batch before they are terminated.
+STOP_GRACE = 120.0
 RATIO_TARGET = 0.5
 SUBSCRIBERS = Subscriber.__table__
 USERS = User.__table__
@@ -387,8 +391,9 @@ class SendRun:
     sender_cpu: float = 0.0
     sink_cpu: float = 0.0
     outputs: list[str] = field(default_factory=list)
-    #: Interrupted after --limit seconds.
+    #: Interrupted after --limit seconds, when ``at_limit`` messages had been delivered.
     stopped: bool = False
+    at_limit: int = 0
 
     def rate(self) -> float:
         return self.counts.get("messages", 0) / self.seconds if self.seconds else 0.0
@@ -444,9 +449,13 @@ def send_round(env: dict[str, str], sink: Sink, senders: int, build_seconds: flo
         delivered = sink.counts()["messages"]
         run.timeline.append((elapsed, delivered, rss))
         if elapsed > limit and not run.stopped:
-            run.stopped = True
+            run.stopped, run.at_limit = True, sink.counts()["messages"]
             for process in processes:
                 process.send_signal(signal.SIGINT)
+        if run.stopped and elapsed > limit + STOP_GRACE:
+            for process in processes:
+                if process.poll() is None:
+                    process.terminate()
         if elapsed - last_print >= PROGRESS_EVERY:
             last_print = elapsed
             memory = "+".join(f"{value:.0f}" for value in rss)
@@ -488,7 +497,7 @@ def report(run: SendRun, raw: float, raw_cpu: str, subscribers: int) -> None:
     outbox = ", ".join(f"{status} {count:,}" for status, count in sorted(run.outbox.items()))
     per_message = 1000 / max(delivered, 1)
     peaks = "+".join(f"{peak:.0f}" for peak in run.peaks)
-    stopped = f" (STOPPED after --limit {run.seconds:.0f} s)" if run.stopped else ""
+    stopped = f" (interrupted at --limit with {run.at_limit:,} delivered)" if run.stopped else ""
     print(
         f"  {run.senders} sender(s){stopped}: build {run.build_seconds:.1f} s + send {run.seconds:.1f} s = "
         f"{total:.1f} s; {run.rate():,.1f} msgs/s = {ratio:.0%} of the raw {raw:,.0f} msgs/s"
