@@ -12,8 +12,8 @@ the counts stay equal to the votes stored and the edition is ranked by them.
 The sink is aiosmtpd on 127.0.0.1 in a separate process: it accepts everything, counts messages,
 bytes, distinct recipients and distinct Message-IDs (so a message sent twice shows up), and answers
 its counts through a pipe. Its raw accept rate is measured with --raw-messages pre-rendered messages
-(one real member's digest rendered by the product's renderer, copied with a different To and
-Message-ID each) pushed through the product's SmtpTransport.send_many in one call, over the same
+(one real member's digest rendered and encoded by the product, its bytes copied with a different
+To and Message-ID each) pushed through the product's SmtpTransport.send_many in one call, over the same
 number of connections as the sender (DAILYPAPERS_SMTP_CONNECTIONS, default 4): the ceiling for the
 client side plus the sink, with no database and no rendering. It is measured before the first send
 round and after every round; a round's ratio is taken against the higher of the two around it.
@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import copy
 import datetime as dt
 import multiprocessing
 import os
@@ -52,7 +51,6 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from email.message import EmailMessage
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -67,6 +65,7 @@ from dailypapers.digest.models import Edition, Subscriber
 from dailypapers.digest.render import DigestRenderer
 from dailypapers.digest.sender import Sender
 from dailypapers.digest.service import DigestLinks
+from dailypapers.mail.message import OutgoingMail
 from dailypapers.mail.transport import SmtpTransport
 from dailypapers.settings import Settings, site_secret
 
@@ -323,24 +322,27 @@ def empty_outbox(database: Path) -> None:
 # --- the raw rate -------------------------------------------------------------------------------
 
 
-def prerendered(settings: Settings, engine: sa.Engine, count: int) -> list[EmailMessage]:
-    """One member's real digest of the newest edition, copied ``count`` times with a different To and
-    Message-ID each (deep copies: the same structure the sender hands to the transport)."""
+def prerendered(settings: Settings, engine: sa.Engine, count: int) -> list[OutgoingMail]:
+    """One member's real digest of the newest edition, encoded once and copied ``count`` times with a
+    different recipient and Message-ID each: the bytes the sender hands to the transport."""
     renderer = DigestRenderer(settings, DigestLinks(site_secret(settings)))
     sender = Sender(engine, settings, SmtpTransport("127.0.0.1"), renderer)
     with read_session(engine) as session:
         edition = session.scalars(sa.select(Edition).order_by(Edition.id.desc()).limit(1)).one()
         subscriber = session.scalars(sa.select(Subscriber).order_by(Subscriber.id).limit(1)).one()
-        member = session.scalars(sa.select(User).where(User.email == subscriber.email)).first()
+        member = session.scalars(sa.select(User).where(User.email == subscriber.email)).one()
         content = sender.content(session, edition)
-        message = sender.compose(session, content, subscriber, member, "<raw.0@localhost>")
+        ranked = sender.picks(session, content, [member]).get(member.id, [])
+        message = sender.compose(content, subscriber, ranked, "<raw.0@localhost>")
     assert message is not None
+    to_line, id_line = f"To: {subscriber.email}\r\n".encode(), b"Message-ID: <raw.0@localhost>\r\n"
+    assert to_line in message.data and id_line in message.data
     messages = []
     for n in range(count):
-        each = copy.deepcopy(message)
-        each.replace_header("To", f"raw{n}@example.org")
-        each.replace_header("Message-ID", f"<raw.{n}.{time.time_ns()}@localhost>")
-        messages.append(each)
+        data = message.data.replace(to_line, f"To: raw{n}@example.org\r\n".encode()).replace(
+            id_line, f"Message-ID: <raw.{n}.{time.time_ns()}@localhost>\r\n".encode()
+        )
+        messages.append(OutgoingMail(message.sender, f"raw{n}@example.org", data))
     return messages
 
 
@@ -354,7 +356,7 @@ class RawRun:
     size: int
 
 
-def raw_rate(sink: Sink, messages: list[EmailMessage], connections: int) -> RawRun:
+def raw_rate(sink: Sink, messages: list[OutgoingMail], connections: int) -> RawRun:
     """Messages/s accepted for ``messages`` pushed through SmtpTransport.send_many in one call."""
     transport = SmtpTransport("127.0.0.1", sink.port, starttls=False, connections=connections)
     asyncio.run(transport.send_many(messages[: max(len(messages) // 10, 1)]))  # warm up

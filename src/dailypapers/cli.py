@@ -363,7 +363,7 @@ def digest_send() -> None:
         report = asyncio.run(_digest_parts(settings, engine).send_due())
     with read_session(engine) as session:
         left = waiting(session)
-    typer.echo(f"{report.summary()}; {left} waiting for a retry")
+    typer.echo(f"{report.summary()}; {left} still to send (retries, or with another sender)")
 
 
 @digest_app.command("preview")

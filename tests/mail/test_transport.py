@@ -6,12 +6,11 @@ import asyncio
 import email.utils
 import socket
 from collections import Counter
-from email.message import EmailMessage
 from typing import Any
 
 import pytest
 
-from dailypapers.mail.message import build_message
+from dailypapers.mail.message import OutgoingMail, build_message
 from dailypapers.mail.transport import (
     MaildirTransport,
     PermanentFailure,
@@ -25,7 +24,7 @@ from smtp_sink import SmtpServer
 SENDER = "Daily Papers <papers@example.org>"
 
 
-def message_to(address: str, subject: str = "Your sign-in link") -> EmailMessage:
+def message_to(address: str, subject: str = "Your sign-in link") -> OutgoingMail:
     return build_message(sender=SENDER, to=address, subject=subject, text=f"Hello {address}")
 
 
@@ -61,7 +60,7 @@ def test_without_an_smtp_host_mail_goes_to_the_maildir_readable(settings: Settin
 
 
 def test_build_message_offers_text_and_html_as_alternatives() -> None:
-    message = build_message(
+    mail = build_message(
         sender=SENDER,
         to="reader@example.org",
         subject="Sign in",
@@ -69,6 +68,7 @@ def test_build_message_offers_text_and_html_as_alternatives() -> None:
         html='<a href="https://papers.example.org/login/xyz">Sign in</a>',
         message_id="<fixed@example.org>",
     )
+    message = mail.parsed()
     assert message.get_content_type() == "multipart/alternative"
     text, html = message.get_body(("plain",)), message.get_body(("html",))
     assert text is not None and "login/xyz" in text.get_content()
@@ -78,7 +78,30 @@ def test_build_message_offers_text_and_html_as_alternatives() -> None:
 
 
 def test_a_text_only_message_is_not_multipart() -> None:
-    assert message_to("reader@example.org").get_content_type() == "text/plain"
+    assert message_to("reader@example.org").parsed().get_content_type() == "text/plain"
+
+
+def test_what_is_sent_reads_back_exactly_through_a_real_server(smtp_server: SmtpServer) -> None:
+    """Long lines, a leading dot (SMTP's end of data), trailing spaces and non-ASCII survive the wire."""
+    text = ".starts with a dot\ntrailing spaces   \n" + "é long line " * 40 + "\n"
+    html = "<p>" + '<a href="https://papers.example.org/papers/2501.00001">Résumé</a> · ' * 30 + "</p>\n"
+    mail = build_message(
+        sender=SENDER, to="reader@example.org", subject="Naïve Bayes ▲", text=text, html=html
+    )
+    transport = SmtpTransport(smtp_server.host, smtp_server.port, starttls=False)
+
+    transport.send(mail)
+
+    [received] = smtp_server.handler.messages
+    assert received["Subject"] == "Naïve Bayes ▲"
+    for subtype, sent in (("plain", text), ("html", html)):
+        part = received.get_body((subtype,))
+        assert part is not None and part.get_content().replace("\r\n", "\n") == sent
+
+
+def test_international_addresses_ask_the_server_for_smtputf8() -> None:
+    assert build_message(sender=SENDER, to="léa@exämple.org", subject="Hi", text="x").smtputf8
+    assert not message_to("lea@example.org").smtputf8
 
 
 @pytest.mark.parametrize(
@@ -105,7 +128,7 @@ def test_a_batch_goes_over_shared_connections_each_message_once(smtp_server: Smt
     assert asyncio.run(transport.send_many(messages)) == [None] * 50
 
     received = Counter(message["Message-ID"] for message in smtp_server.handler.messages)
-    assert received == Counter(message["Message-ID"] for message in messages)
+    assert received == Counter(message.parsed()["Message-ID"] for message in messages)
     assert len(smtp_server.handler.peers) == 2
 
 

@@ -39,11 +39,12 @@ def preview(
             id=0, email=address, frequency=frequency, categories=[]
         )
         member = session.scalar(sa.select(User).where(User.email == address))
-        message = sender.compose(
-            session, sender.content(session, edition), subscriber, member, "<preview@localhost>"
-        )
-    if message is None:
+        content = sender.content(session, edition)
+        ranked = sender.picks(session, content, [member]).get(member.id, []) if member is not None else []
+        mail = sender.compose(content, subscriber, ranked, "<preview@localhost>")
+    if mail is None:
         raise ValueError(f"no papers of {day} for {address}'s categories")
+    message = mail.parsed()
     html = message.get_body(("html",))
     text = message.get_body(("plain",))
     assert html is not None and text is not None

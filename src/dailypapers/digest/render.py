@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from email.message import EmailMessage
 from pathlib import Path
 
 import css_inline
@@ -15,7 +14,7 @@ from sqlalchemy.orm import Session
 from dailypapers.community.models import PaperActivity
 from dailypapers.digest.models import Edition, Subscriber
 from dailypapers.digest.service import DigestLinks
-from dailypapers.mail.message import build_message
+from dailypapers.mail.message import OutgoingMail, build_message
 from dailypapers.papers.models import Paper
 from dailypapers.papers.text import plain_text
 from dailypapers.settings import Settings
@@ -106,7 +105,7 @@ class DigestRenderer:
         papers: list[Card],
         picks: list[tuple[Card, str]],
         message_id: str,
-    ) -> EmailMessage:
+    ) -> OutgoingMail:
         token = self.links.manage_token(subscriber.id)
         context = {
             "heading": self.heading(edition),
@@ -134,7 +133,7 @@ class DigestRenderer:
             message_id=message_id,
         )
 
-    def confirmation(self, subscriber_id: int, email: str, frequency: str) -> EmailMessage:
+    def confirmation(self, subscriber_id: int, email: str, frequency: str) -> OutgoingMail:
         url = f"{self.site_url}/digest/confirm/{self.links.confirm_token(subscriber_id)}"
         return build_message(
             sender=self.settings.mail_from,

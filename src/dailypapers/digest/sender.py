@@ -13,7 +13,6 @@ import datetime as dt
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from email.message import EmailMessage
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -23,8 +22,9 @@ from dailypapers.db.write import read_session, write_session
 from dailypapers.digest.models import Edition, OutboxMessage, Subscriber
 from dailypapers.digest.render import Card, DigestRenderer
 from dailypapers.digest.service import now
+from dailypapers.mail.message import OutgoingMail
 from dailypapers.mail.transport import MailTransport, PermanentFailure
-from dailypapers.recommend.feed import CandidatePool, candidate_pool, picks_for_members
+from dailypapers.recommend.feed import CandidatePool, Pick, candidate_pool, picks_for_members
 from dailypapers.settings import Settings
 
 #: The longest wait between two tries of a message refused for now.
@@ -50,7 +50,7 @@ class SendReport:
 class _Batch:
     token: str = field(default_factory=lambda: secrets.token_hex(8))
     ids: list[int] = field(default_factory=list)
-    messages: list[EmailMessage] = field(default_factory=list)
+    messages: list[OutgoingMail] = field(default_factory=list)
     #: Outbox id and subscriber id of each message, in the same order.
     targets: list[tuple[int, int]] = field(default_factory=list)
     skipped: list[int] = field(default_factory=list)
@@ -117,27 +117,32 @@ class Sender:
 
     def compose(
         self,
-        session: Session,
         edition: EditionContent,
         subscriber: Subscriber,
-        member: User | None,
+        ranked: Sequence[Pick],
         message_id: str,
-    ) -> EmailMessage | None:
-        """The subscriber's mail of ``edition``; none when no paper is in their categories."""
+    ) -> OutgoingMail | None:
+        """The subscriber's mail of ``edition``, with the best of ``ranked`` that it does not show
+        already as personal picks; none when no paper is in their categories."""
         papers = self.renderer.papers_for(edition.edition, edition.cards, subscriber)
         if not papers:
             return None
-        picks = []
-        if member is not None and self.settings.digest_picks:
-            shown = {card.paper_id for card in papers}
-            wanted = self.settings.digest_picks + len(shown)
-            ranked = picks_for_members(session, [member], edition.pool, limit=wanted).get(member.id, [])
-            picks = [
-                (edition.cards[pick.paper_id], pick.reason)
-                for pick in ranked
-                if pick.paper_id not in shown and pick.paper_id in edition.cards
-            ][: self.settings.digest_picks]
+        shown = {card.paper_id for card in papers}
+        picks = [
+            (edition.cards[pick.paper_id], pick.reason)
+            for pick in ranked
+            if pick.paper_id not in shown and pick.paper_id in edition.cards
+        ][: self.settings.digest_picks]
         return self.renderer.message(subscriber, edition.edition, papers, picks, message_id)
+
+    def picks(
+        self, session: Session, edition: EditionContent, members: Sequence[User]
+    ) -> dict[int, list[Pick]]:
+        """Each member's ranking of the edition's papers, enough of it to fill their picks."""
+        if not self.settings.digest_picks:
+            return {}
+        wanted = self.settings.digest_picks + self.settings.digest_papers
+        return picks_for_members(session, members, edition.pool, limit=wanted)
 
     def content(self, session: Session, edition: Edition) -> EditionContent:
         pool = (
@@ -166,12 +171,19 @@ class Sender:
                 user.email: user
                 for user in session.scalars(sa.select(User).where(User.email.in_([s.email for _, s in rows])))
             }
+            ranked: dict[int, dict[int, list[Pick]]] = {}
+            for edition_id in {outbox.edition_id for outbox, _ in rows}:
+                content = self._edition(session, edition_id)
+                readers = [
+                    members[s.email] for o, s in rows if o.edition_id == edition_id and s.email in members
+                ]
+                ranked[edition_id] = self.picks(session, content, readers)
             for outbox, subscriber in rows:
+                member = members.get(subscriber.email)
                 message = self.compose(
-                    session,
                     self._edition(session, outbox.edition_id),
                     subscriber,
-                    members.get(subscriber.email),
+                    ranked[outbox.edition_id].get(member.id, []) if member is not None else [],
                     outbox.message_id,
                 )
                 if message is None:

@@ -18,6 +18,7 @@ from typing import Protocol
 
 import aiosmtplib
 
+from dailypapers.mail.message import OutgoingMail
 from dailypapers.settings import Settings
 
 
@@ -30,11 +31,11 @@ class PermanentFailure(Exception):
 
 
 class MailTransport(Protocol):
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: OutgoingMail) -> None:
         """Send one message from sync code; raises ``TemporaryFailure`` or ``PermanentFailure``."""
         ...
 
-    async def send_many(self, messages: Sequence[EmailMessage]) -> list[Exception | None]:
+    async def send_many(self, messages: Sequence[OutgoingMail]) -> list[Exception | None]:
         """Send a batch; one result per message, in order: None when accepted, else the failure.
 
         One refused message must not cost the others their delivery, hence results, not raising.
@@ -69,13 +70,14 @@ class MaildirTransport:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._maildir = mailbox.Maildir(path, create=True)
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: OutgoingMail) -> None:
         try:
-            self._maildir.add(message)
+            # Files in a maildir have the local line ends.
+            self._maildir.add(message.data.replace(b"\r\n", b"\n"))
         except (OSError, mailbox.Error) as error:
             raise TemporaryFailure(f"cannot write to the maildir {self.path}: {error}") from error
 
-    async def send_many(self, messages: Sequence[EmailMessage]) -> list[Exception | None]:
+    async def send_many(self, messages: Sequence[OutgoingMail]) -> list[Exception | None]:
         results: list[Exception | None] = []
         for message in messages:
             try:
@@ -122,13 +124,13 @@ class SmtpTransport:
         self.timeout = timeout
         self.connections = connections
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: OutgoingMail) -> None:
         """Run from sync code with no event loop (worker threads), hence ``asyncio.run``."""
         [result] = asyncio.run(self.send_many([message]))
         if result is not None:
             raise result
 
-    async def send_many(self, messages: Sequence[EmailMessage]) -> list[Exception | None]:
+    async def send_many(self, messages: Sequence[OutgoingMail]) -> list[Exception | None]:
         results: list[Exception | None] = [None] * len(messages)
         pending = deque(range(len(messages)))
         workers = min(self.connections, len(messages))
@@ -139,7 +141,7 @@ class SmtpTransport:
         return results
 
     async def _deliver(
-        self, messages: Sequence[EmailMessage], pending: deque[int], results: list[Exception | None]
+        self, messages: Sequence[OutgoingMail], pending: deque[int], results: list[Exception | None]
     ) -> TemporaryFailure | None:
         """Take messages from the shared queue and send them over one connection, until none is left.
 
@@ -174,9 +176,14 @@ class SmtpTransport:
         return None
 
 
-async def _send_one(client: aiosmtplib.SMTP, message: EmailMessage) -> Exception | None:
+async def _send_one(client: aiosmtplib.SMTP, message: OutgoingMail) -> Exception | None:
     try:
-        refused, _ = await client.send_message(message)
+        refused, _ = await client.sendmail(
+            message.sender,
+            [message.recipient],
+            message.data,
+            mail_options=["SMTPUTF8"] if message.smtputf8 else [],
+        )
     except (aiosmtplib.SMTPException, OSError, ValueError) as error:
         failure = _failure(error)
         failure.__cause__ = error

