@@ -22,11 +22,12 @@ Methods, each through the product's code on the same catalog:
               stop words) over abstract and authors; the query vectorised alike, ranked by cosine.
               Once with its feature cap and document-frequency bounds, once uncapped with min_df=2.
 Fusion variants are computed here with service.fuse from each query's depth-100 semantic list and
-depth-100 keyword list (keyword_hits), for k in 10/30/60 and keyword/meaning weights 1/1, 0.5/1,
-1/0.5. As in the site's hybrid search, that keyword list has no any-word fallback (all words must
-match, else it is empty); rows marked "+any-word" show what the fallback would add. The product's
-default (service.FUSION_K, service.FUSION_WEIGHTS) is marked and checked against the hybrid row
-query by query.
+depth-100 keyword list (keyword_ranking), for k in 10/30/60 and keyword/meaning weights 1/1, 0.5/1,
+1/0.5, once with the keyword list that needs all words and once ("+any-word") with the site's,
+which falls back to any word when no paper has them all. The site's setting (service.FUSION_K,
+service.FUSION_WEIGHTS, +any-word) is marked and checked against the hybrid row query by query.
+Rows "convex" rank by service.combine instead: the keyword and meaning scores, each min-max scaled
+within its depth-100 list, weighted by the keyword weight shown and the rest.
 
 Embedding the catalog takes most of the time (about 15-20 papers/s on two cores: 10-15 min for
 10,000 papers). --data-dir keeps the built catalog: a later run with the same --papers and --seed
@@ -65,13 +66,14 @@ from dailypapers.papers.service import store_papers
 from dailypapers.papers.text import plain_text
 from dailypapers.progress import ProgressHook
 from dailypapers.search.embedding import default_embedder
-from dailypapers.search.keyword import keyword_hits, papers_waiting_for_index
+from dailypapers.search.keyword import keyword_ranking, papers_waiting_for_index
 from dailypapers.search.query import parse_query
 from dailypapers.search.semantic import SemanticSearch, embed_new_papers, papers_waiting_for_embedding
 from dailypapers.search.service import (
     FUSION_DEPTH,
     FUSION_K,
     FUSION_WEIGHTS,
+    combine,
     fuse,
     search_with_snippets,
     update_search_index,
@@ -86,6 +88,8 @@ SHORT_WORDS = 4
 STORE_BATCH = 5_000
 MANIFEST = "search-quality.json"
 DEFAULT_FUSION = (FUSION_K, (float(FUSION_WEIGHTS[0]), float(FUSION_WEIGHTS[1])))
+#: Keyword weights tried for the convex combination of scaled scores (service.combine).
+CONVEX_WEIGHTS = (0.5, 0.6, 0.7, 0.8, 0.9)
 FUSION_KS = sorted({10, 30, 60, FUSION_K})
 #: (keyword weight, semantic weight) of weighted reciprocal-rank fusion.
 WEIGHTS = list(dict.fromkeys([(1.0, 1.0), (0.5, 1.0), (1.0, 0.5), DEFAULT_FUSION[1]]))
@@ -262,7 +266,7 @@ def reciprocal(ranks: list[int | None]) -> np.ndarray:
 
 def fusion_name(k: int, weights: tuple[float, float], any_word: bool = False) -> str:
     name = f"RRF k={k:<2d} kw {weights[0]:.1f} / sem {weights[1]:.1f}" + (" +any-word" if any_word else "")
-    return name + (" *default" if (k, weights) == DEFAULT_FUSION and not any_word else "")
+    return name + (" *default" if (k, weights) == DEFAULT_FUSION and any_word else "")
 
 
 def evaluate(
@@ -301,11 +305,20 @@ def evaluate(
                 seconds[name] += time.perf_counter() - began
                 found.setdefault(name, []).append(rank_of(query.target, rankings[name]))
             parsed = parse_query(text)
-            strict = [
-                h.paper_id for h in keyword_hits(session, parsed, limit=FUSION_DEPTH, any_term_fallback=False)
-            ]
-            loose = [h.paper_id for h in keyword_hits(session, parsed, limit=FUSION_DEPTH)]
-            meaning = semantic.ranked(session, parsed.text, limit=FUSION_DEPTH)
+            strict = keyword_ranking(session, parsed, limit=FUSION_DEPTH, any_term_fallback=False).paper_ids
+            words = keyword_ranking(session, parsed, limit=FUSION_DEPTH)
+            loose = words.paper_ids
+            meaning_scored = semantic.scored(session, parsed.text, limit=FUSION_DEPTH)
+            meaning = [paper_id for paper_id, _ in meaning_scored]
+            for weight in CONVEX_WEIGHTS:
+                combined = (
+                    loose
+                    if parsed.wants_exact_words
+                    else combine(words.scored, meaning_scored, weight=weight)
+                )
+                found.setdefault(f"convex, keyword weight {weight}", []).append(
+                    rank_of(query.target, combined)
+                )
             variants = [(k, weights, False) for k in FUSION_KS for weights in WEIGHTS]
             variants += [(DEFAULT_FUSION[0], weights, True) for weights in WEIGHTS]
             for k, weights, any_word in variants:
@@ -313,7 +326,7 @@ def evaluate(
                 keyword = loose if any_word else strict
                 fused = loose if parsed.wants_exact_words else fuse([keyword, meaning], k=k, weights=weights)
                 found.setdefault(fusion_name(k, weights, any_word), []).append(rank_of(query.target, fused))
-                if (k, weights) == DEFAULT_FUSION and not any_word and fused[:TOP] != rankings["hybrid"]:
+                if (k, weights) == DEFAULT_FUSION and any_word and fused[:TOP] != rankings["hybrid"]:
                     mismatches += 1
         ranks[query_set] = found
         clock.done(f"queries: {query_set}", start, f"{len(queries)} queries, every method")

@@ -9,6 +9,7 @@ from dailypapers.db.write import read_session, write_session
 from dailypapers.papers.records import PaperRecord
 from dailypapers.papers.rules import ListingRules
 from dailypapers.papers.service import mark_deleted, store_papers
+from dailypapers.search import keyword
 from dailypapers.search.filters import SearchFilters
 from dailypapers.search.keyword import MATCH_END, MATCH_START, keyword_hits
 from dailypapers.search.query import parse_query
@@ -156,3 +157,25 @@ def test_snippets_mark_the_matched_words(catalog: sa.Engine) -> None:
     [(found, snippet)] = hits(catalog, "denoising")
     assert found == "2201.12507"
     assert f"{MATCH_START}Denoising{MATCH_END}" in snippet
+
+
+def test_broad_queries_rank_the_newest_matches_and_filters_still_reach_older_ones(
+    catalog: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On SQLite a query matching more than KEYWORD_WINDOW papers ranks the most recently added ones."""
+    if catalog.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL ranks every match")
+    monkeypatch.setattr(keyword, "KEYWORD_WINDOW", 2)
+    with write_session(catalog) as session:
+        newer = [
+            paper(f"2501.0000{n}", f"Image study {n}", "Images, more images.", categories=["cs.LG"])
+            for n in (1, 2)
+        ]
+        store_papers(session, newer, rules=ListingRules())
+    update_search_index(catalog)
+
+    # "images" matches four papers; the two added last are the window, best first.
+    assert [found for found, _ in hits(catalog, "images")] == ["2501.00002", "2501.00001"]
+    # Older matches are not lost to a filter that the newest ones fail.
+    older = {found for found, _ in hits(catalog, "images", category="cs.CV")}
+    assert older == {"2201.12507", "2304.14118"}

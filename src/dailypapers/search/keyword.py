@@ -10,7 +10,9 @@ indexing costs more than storing, and bulk imports should not wait for it under 
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -26,24 +28,55 @@ STOP_WORDS = frozenset(_STOP_WORDS.split())
 
 #: Around the matched words in snippets; rare in abstracts, and turned into markup by the site.
 MATCH_START, MATCH_END = "\u27e6", "\u27e7"
+#: SQLite ranks at most this many matching papers, the most recently added: FTS5's bm25 scores every
+#: row it ranks (about 2 µs each), and at a million papers a common word matches 300,000 of them
+#: (1.8 s). A query more specific than that is ranked whole; a broad one ranks the newest matches,
+#: which is what a daily-papers site is read for, while meaning search still covers every paper.
+#: bench/search_speed.py measures what the window costs against the unbounded ranking.
+KEYWORD_WINDOW = 5_000
 
-_SQLITE_SEARCH = f"""
-    SELECT papers.id, snippet(papers_fts, 1, :start, :end, '…', 32)
+_SQLITE_RANKING = f"""
+    WITH recent AS MATERIALIZED (
+        SELECT rowid, bm25(papers_fts, 10.0, 1.0, 3.0) AS score FROM papers_fts
+        WHERE papers_fts MATCH :match ORDER BY rowid DESC LIMIT :window
+    )
+    SELECT papers.id, -recent.score FROM recent JOIN papers ON papers.rowid = recent.rowid
+    WHERE {conditions("sqlite")}
+    ORDER BY recent.score, recent.rowid DESC LIMIT :limit OFFSET :offset
+"""
+_SQLITE_MATCHES = sa.text(
+    "SELECT count(*) FROM (SELECT rowid FROM papers_fts WHERE papers_fts MATCH :match LIMIT :window)"
+)
+_SQLITE_SNIPPETS = sa.text(
+    """SELECT papers.id, snippet(papers_fts, 1, :start, :end, '…', 32)
     FROM papers_fts JOIN papers ON papers.rowid = papers_fts.rowid
-    WHERE papers_fts MATCH :match AND {conditions("sqlite")}
-    ORDER BY bm25(papers_fts, 10.0, 1.0, 3.0) LIMIT :limit OFFSET :offset
+    WHERE papers_fts MATCH :match
+      AND papers_fts.rowid IN (SELECT rowid FROM papers WHERE id IN :ids)"""
+).bindparams(sa.bindparam("ids", expanding=True))
+_POSTGRES_RANKING = f"""
+    SELECT id, ts_rank(search_vector, query) AS relevance
+    FROM papers, websearch_to_tsquery('english', :match) AS query
+    WHERE search_vector @@ query AND {conditions("postgresql")}
+    ORDER BY relevance DESC, id LIMIT :limit OFFSET :offset
 """
-_POSTGRES_SEARCH = f"""
-    SELECT id, ts_headline('english', abstract, query,
-                           'MaxWords=40, MinWords=20, StartSel=' || :start || ', StopSel=' || :end)
-    FROM (
-        SELECT id, abstract, query, ts_rank(search_vector, query) AS rank
-        FROM papers, websearch_to_tsquery('english', :match) AS query
-        WHERE search_vector @@ query AND {conditions("postgresql")}
-        ORDER BY rank DESC, id LIMIT :limit OFFSET :offset
-    ) AS best
-    ORDER BY rank DESC, id
-"""
+_POSTGRES_SNIPPETS = sa.text(
+    """SELECT id, ts_headline('english', abstract, query,
+                              'MaxWords=40, MinWords=20, StartSel=' || :start || ', StopSel=' || :end)
+    FROM papers, websearch_to_tsquery('english', :match) AS query
+    WHERE search_vector @@ query AND id IN :ids"""
+).bindparams(sa.bindparam("ids", expanding=True))
+
+
+@dataclass(frozen=True)
+class KeywordRanking:
+    #: Paper ids with their relevance (bm25 or ts_rank; higher is better), best first.
+    scored: list[tuple[str, float]]
+    #: The full-text expression that found them (every term, or any term), for ``keyword_snippets``.
+    match: str
+
+    @property
+    def paper_ids(self) -> list[str]:
+        return [paper_id for paper_id, _ in self.scored]
 
 
 @dataclass(frozen=True)
@@ -53,7 +86,7 @@ class KeywordHit:
     snippet: str
 
 
-def keyword_hits(
+def keyword_ranking(
     session: Session,
     query: SearchQuery,
     *,
@@ -61,29 +94,72 @@ def keyword_hits(
     offset: int = 0,
     filters: SearchFilters | None = None,
     any_term_fallback: bool = True,
-) -> list[KeywordHit]:
-    """The papers matching ``query``'s terms and ``filters``, most relevant first, with snippets.
+) -> KeywordRanking:
+    """The papers matching ``query``'s terms and ``filters``, most relevant first.
 
     ``any_term_fallback=False`` keeps to papers with every term (bench/search_quality.py measures
     what the fallback is worth: without it hybrid search lost 0.06 MRR@10 on held-out titles).
     """
     if not query.terms:
-        return []
+        return KeywordRanking([], "")
     filters = filters or SearchFilters()
     sqlite = session.get_bind().dialect.name == "sqlite"
-    statement = sa.text(_SQLITE_SEARCH if sqlite else _POSTGRES_SEARCH)
-    params = {"limit": limit, "offset": offset, "start": MATCH_START, "end": MATCH_END, **filters.params()}
+    params = {"limit": limit, "offset": offset, **filters.params()}
     # Words in nearly every abstract add nothing to the ranking, and at a million papers "in the"
     # alone makes FTS5 score 900,000 rows (3.7 s); PostgreSQL drops them itself.
     terms = [term for term in query.terms if term not in STOP_WORDS] or list(query.terms)
     # Terms are words and spaces only (see parse_query), so quoting them needs no escaping.
     quoted = [f'"{term}"' for term in terms]
     joiners = (" ", " OR " if sqlite else " or ") if any_term_fallback else (" ",)
+    match = ""
     for joiner in joiners:
-        rows = session.execute(statement, {**params, "match": joiner.join(quoted)}).all()
-        if rows or len(quoted) == 1:
-            return [KeywordHit(paper_id, snippet or "") for paper_id, snippet in rows]
-    return []
+        match = joiner.join(quoted)
+        if sqlite:
+            found = _sqlite_ranking(session, {**params, "match": match})
+        else:
+            found = _scored(session.execute(sa.text(_POSTGRES_RANKING), {**params, "match": match}))
+        if found or len(quoted) == 1:
+            return KeywordRanking(found, match)
+    return KeywordRanking([], match)
+
+
+def _scored(rows: Iterable[Any]) -> list[tuple[str, float]]:
+    return [(paper_id, float(relevance)) for paper_id, relevance in rows]
+
+
+def _sqlite_ranking(session: Session, params: dict[str, Any]) -> list[tuple[str, float]]:
+    found = _scored(session.execute(sa.text(_SQLITE_RANKING), {**params, "window": KEYWORD_WINDOW}))
+    if len(found) == params["limit"] or params["offset"] + len(found) >= KEYWORD_WINDOW:
+        return found
+    # A short page, and the filters (or deleted papers) passed fewer than the window held: when the
+    # window was full, older matches may pass too, so rank every match rather than miss them.
+    if (
+        session.scalar(_SQLITE_MATCHES, {"match": params["match"], "window": KEYWORD_WINDOW})
+        == KEYWORD_WINDOW
+    ):
+        found = _scored(session.execute(sa.text(_SQLITE_RANKING), {**params, "window": -1}))
+    return found
+
+
+def keyword_snippets(session: Session, match: str, paper_ids: Sequence[str]) -> dict[str, str]:
+    """Part of each paper's abstract around the words of ``match``, for the papers it matches."""
+    if not match or not paper_ids:
+        return {}
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    statement = _SQLITE_SNIPPETS if sqlite else _POSTGRES_SNIPPETS
+    rows = session.execute(
+        statement, {"match": match, "ids": list(paper_ids), "start": MATCH_START, "end": MATCH_END}
+    )
+    return {paper_id: snippet or "" for paper_id, snippet in rows}
+
+
+def keyword_hits(
+    session: Session, query: SearchQuery, *, limit: int, filters: SearchFilters | None = None
+) -> list[KeywordHit]:
+    """The best ``limit`` papers for ``query``'s words, each with its snippet."""
+    ranking = keyword_ranking(session, query, limit=limit, filters=filters)
+    snippets = keyword_snippets(session, ranking.match, ranking.paper_ids)
+    return [KeywordHit(paper_id, snippets.get(paper_id, "")) for paper_id in ranking.paper_ids]
 
 
 _PENDING = sa.text("SELECT count(*) FROM papers WHERE rowid > (SELECT last_rowid FROM keyword_index_state)")

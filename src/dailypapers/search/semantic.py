@@ -143,6 +143,12 @@ class SemanticSearch:
         self, session: Session, text: str, *, limit: int, filters: SearchFilters | None = None
     ) -> list[str]:
         """Ids of the papers closest in meaning to ``text``, closest first; none without an index."""
+        return [paper_id for paper_id, _ in self.scored(session, text, limit=limit, filters=filters)]
+
+    def scored(
+        self, session: Session, text: str, *, limit: int, filters: SearchFilters | None = None
+    ) -> list[tuple[str, float]]:
+        """As ``ranked``, each id with its cosine similarity to ``text``."""
         ready = self._ready()
         if ready is None or not text.strip():
             return []
@@ -156,18 +162,22 @@ class SemanticSearch:
         if ready is None or vector is None:
             return []
         found = self._nearest(session, ready[1], vector, limit + 1, SearchFilters())
-        return [other for other in found if other != paper_id][:limit]
+        return [other for other, _ in found if other != paper_id][:limit]
 
     @staticmethod
     def _nearest(
         session: Session, searcher: VectorSearcher, vector: Vectors, limit: int, filters: SearchFilters
-    ) -> list[str]:
+    ) -> list[tuple[str, float]]:
         # Filters are applied to the nearest candidates, so narrow filters look further.
         wanted = limit * (2 if filters == SearchFilters() else 8)
         neighbours = searcher.nearest(vector, wanted)
         papers = _resolve(session, [neighbour.label for neighbour in neighbours], filters)
-        ranked = [papers[neighbour.label] for neighbour in neighbours if neighbour.label in papers]
-        return list(dict.fromkeys(ranked))[:limit]
+        # A paper whose vector was replaced may still have its old label too: the nearest one counts.
+        closest: dict[str, float] = {}
+        for neighbour in neighbours:
+            if neighbour.label in papers:
+                closest.setdefault(papers[neighbour.label], neighbour.similarity)
+        return list(closest.items())[:limit]
 
 
 def store_shipped_vectors(engine: sa.Engine, path: Path) -> int:

@@ -16,7 +16,12 @@ from dailypapers.papers.models import Paper
 from dailypapers.progress import ProgressHook
 from dailypapers.search.embedding import Embedder
 from dailypapers.search.filters import SearchFilters
-from dailypapers.search.keyword import index_new_papers, keyword_hits, papers_waiting_for_index
+from dailypapers.search.keyword import (
+    index_new_papers,
+    keyword_ranking,
+    keyword_snippets,
+    papers_waiting_for_index,
+)
 from dailypapers.search.query import parse_query
 from dailypapers.search.semantic import SemanticSearch
 from dailypapers.search.vectors import index_path, update_vector_index, waiting_for_vector_index
@@ -33,7 +38,7 @@ FUSION_WEIGHTS = (1.0, 0.5)
 @dataclass(frozen=True)
 class SearchResult:
     paper: Paper
-    #: Where the query matched, as ``KeywordHit.snippet``; empty for a paper found by id or meaning.
+    #: Where the query's words matched, as ``KeywordHit.snippet``; empty where none did.
     snippet: str
 
 
@@ -46,6 +51,28 @@ def fuse(
     for ranking, weight in zip(rankings, weights or [1.0] * len(rankings), strict=True):
         for rank, paper_id in enumerate(ranking, start=1):
             scores[paper_id] = scores.get(paper_id, 0.0) + weight / (k + rank)
+    return sorted(scores, key=lambda paper_id: -scores[paper_id])
+
+
+def _scaled(scored: Sequence[tuple[str, float]]) -> dict[str, float]:
+    """Scores mapped onto [0, 1] within their list (min-max), best 1."""
+    if not scored:
+        return {}
+    values = [score for _, score in scored]
+    low, spread = min(values), max(values) - min(values)
+    return {paper_id: (score - low) / spread if spread else 1.0 for paper_id, score in scored}
+
+
+def combine(
+    by_words: Sequence[tuple[str, float]], by_meaning: Sequence[tuple[str, float]], *, weight: float
+) -> list[str]:
+    """Convex combination of the two rankings' scores, each scaled to [0, 1] within its list:
+    ``weight`` for keyword relevance, the rest for meaning; a paper missing from a list scores 0 there."""
+    words, meaning = _scaled(by_words), _scaled(by_meaning)
+    scores = {
+        paper_id: weight * words.get(paper_id, 0.0) + (1 - weight) * meaning.get(paper_id, 0.0)
+        for paper_id in {**words, **meaning}
+    }
     return sorted(scores, key=lambda paper_id: -scores[paper_id])
 
 
@@ -71,15 +98,15 @@ def search_with_snippets(
         return []
     depth = max(FUSION_DEPTH, offset + limit)
     by_meaning = semantic is not None and semantic.available and not query.wants_exact_words
-    hits = keyword_hits(session, query, limit=depth, filters=filters)
-    snippets = {hit.paper_id: hit.snippet for hit in hits}
-    ranked = list(snippets)
+    words = keyword_ranking(session, query, limit=depth, filters=filters)
+    ranked = words.paper_ids
     if by_meaning:
         assert semantic is not None
         meaning = semantic.ranked(session, query.text, limit=depth, filters=filters)
         ranked = fuse([ranked, meaning], weights=FUSION_WEIGHTS)
     chosen = ranked[offset : offset + limit]
     papers = {paper.id: paper for paper in queries.papers_by_ids(session, chosen)}
+    snippets = keyword_snippets(session, words.match, chosen)
     return [
         SearchResult(papers[paper_id], snippets.get(paper_id, ""))
         for paper_id in chosen
