@@ -179,3 +179,21 @@ def test_broad_queries_rank_the_newest_matches_and_filters_still_reach_older_one
     # Older matches are not lost to a filter that the newest ones fail.
     older = {found for found, _ in hits(catalog, "images", category="cs.CV")}
     assert older == {"2201.12507", "2304.14118"}
+
+
+def test_common_terms_give_way_to_rarer_ones_and_alone_list_title_matches_newest_first(
+    catalog: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On SQLite, a term in more than COMMON_SHARE of the papers (here: more than half) is common."""
+    if catalog.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL weighs every term")
+    monkeypatch.setattr(keyword, "COMMON_SHARE", 0.5)
+    monkeypatch.setattr(keyword, "COMMON_MIN", 1)
+    monkeypatch.setattr(keyword, "COMMON_TERMS", keyword.CommonTerms())
+
+    # "segment" is in three of the five papers: the paper with "images" but without it still counts.
+    assert {found for found, _ in hits(catalog, "segment images")} == {"2201.12507", "2304.14118"}
+    # Only common terms: no bm25; titles with them first, then the rest, newest first.
+    assert [found for found, _ in hits(catalog, "segment")] == ["2304.14118", "2306.09299", "2401.00001"]
+    # A "quoted phrase" keeps every word it has.
+    assert [found for found, _ in hits(catalog, '"segment anything"')] == ["2306.09299"]

@@ -10,7 +10,9 @@ indexing costs more than storing, and bulk imports should not wait for it under 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +37,17 @@ MATCH_START, MATCH_END = "\u27e6", "\u27e7"
 #: bench/search_speed.py measures what the window costs against the unbounded ranking.
 KEYWORD_WINDOW = 5_000
 
+#: A term in more papers than this share of the catalog (and than COMMON_MIN) is left out of a query
+#: that has rarer terms. FTS5's bm25 reads the whole list of papers of every term in the query to
+#: weigh it (at a million papers, 15 ms for "learning", and 100 ms for a title with five such
+#: words), while a term that common weighs little in the ranking: a paper is found by its rarer
+#: words (the "cutoff frequency" of Elasticsearch's common-terms query, without scoring them).
+COMMON_SHARE = 0.02
+#: Below this many papers a term costs bm25 under a millisecond: small catalogs keep every term.
+COMMON_MIN = 5_000
+#: How long a web process trusts what it found out about a term.
+COMMON_TERMS_SECONDS = 600.0
+
 _SQLITE_RANKING = f"""
     WITH recent AS MATERIALIZED (
         SELECT rowid, bm25(papers_fts, 10.0, 1.0, 3.0) AS score FROM papers_fts
@@ -44,6 +57,15 @@ _SQLITE_RANKING = f"""
     WHERE {conditions("sqlite")}
     ORDER BY recent.score, recent.rowid DESC LIMIT :limit OFFSET :offset
 """
+_SQLITE_PAPERS_WITH_TERM = sa.text(
+    "SELECT count(*) FROM (SELECT 1 FROM papers_fts WHERE papers_fts MATCH :match LIMIT :cap)"
+)
+_SQLITE_INDEXED = sa.text("SELECT last_rowid FROM keyword_index_state")
+_SQLITE_NEWEST = sa.text(
+    f"""SELECT papers.id FROM papers_fts JOIN papers ON papers.rowid = papers_fts.rowid
+    WHERE papers_fts MATCH :match AND {conditions("sqlite")}
+    ORDER BY papers_fts.rowid DESC LIMIT :limit OFFSET :offset"""
+)
 _SQLITE_MATCHES = sa.text(
     "SELECT count(*) FROM (SELECT rowid FROM papers_fts WHERE papers_fts MATCH :match LIMIT :window)"
 )
@@ -103,24 +125,85 @@ def keyword_ranking(
     if not query.terms:
         return KeywordRanking([], "")
     filters = filters or SearchFilters()
-    sqlite = session.get_bind().dialect.name == "sqlite"
     params = {"limit": limit, "offset": offset, **filters.params()}
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    joiners = (" ", " OR " if sqlite else " or ") if any_term_fallback else (" ",)
     # Words in nearly every abstract add nothing to the ranking, and at a million papers "in the"
     # alone makes FTS5 score 900,000 rows (3.7 s); PostgreSQL drops them itself.
     terms = [term for term in query.terms if term not in STOP_WORDS] or list(query.terms)
+    if not sqlite:
+        return _first_found(
+            joiners, terms, lambda match: _postgres_ranking(session, {**params, "match": match})
+        )
+    common = set() if query.wants_exact_words else COMMON_TERMS.among(session, terms)
+    rare = [term for term in terms if term not in common]
+    if rare:
+        found = _first_found(
+            joiners, rare, lambda match: _sqlite_ranking(session, {**params, "match": match})
+        )
+        if found.scored or not common:
+            return found
+    common_terms = [term for term in terms if term in common]
+    return _first_found(
+        joiners, common_terms, lambda match: _newest_first(session, {**params, "match": match})
+    )
+
+
+def _first_found(
+    joiners: Sequence[str], terms: Sequence[str], rank: Callable[[str], list[tuple[str, float]]]
+) -> KeywordRanking:
+    """Papers with every term; when none has them all, with any of them (if ``joiners`` allow)."""
     # Terms are words and spaces only (see parse_query), so quoting them needs no escaping.
     quoted = [f'"{term}"' for term in terms]
-    joiners = (" ", " OR " if sqlite else " or ") if any_term_fallback else (" ",)
     match = ""
     for joiner in joiners:
         match = joiner.join(quoted)
-        if sqlite:
-            found = _sqlite_ranking(session, {**params, "match": match})
-        else:
-            found = _scored(session.execute(sa.text(_POSTGRES_RANKING), {**params, "match": match}))
+        found = rank(match)
         if found or len(quoted) == 1:
             return KeywordRanking(found, match)
     return KeywordRanking([], match)
+
+
+def _postgres_ranking(session: Session, params: dict[str, Any]) -> list[tuple[str, float]]:
+    return _scored(
+        session.execute(
+            sa.text(_POSTGRES_RANKING), {**params, "match": params["match"].replace(" OR ", " or ")}
+        )
+    )
+
+
+class CommonTerms:
+    """Which terms are common in a catalog (SQLite), remembered for a while by each process.
+
+    Finding out counts a term's papers only up to the threshold, so it costs under a millisecond.
+    """
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[str, str], tuple[bool, float]] = {}
+        self._lock = threading.Lock()
+
+    def among(self, session: Session, terms: Sequence[str]) -> set[str]:
+        catalog = session.scalar(_SQLITE_INDEXED) or 0
+        threshold = max(COMMON_MIN, int(catalog * COMMON_SHARE))
+        database, moment = str(session.get_bind().engine.url), time.monotonic()
+        common = set()
+        for term in terms:
+            known = self._known.get((database, term))
+            if known is None or moment - known[1] > COMMON_TERMS_SECONDS:
+                papers = session.scalar(
+                    _SQLITE_PAPERS_WITH_TERM, {"match": f'"{term}"', "cap": threshold + 1}
+                )
+                known = (papers > threshold, moment)
+                with self._lock:
+                    if len(self._known) > 100_000:
+                        self._known.clear()
+                    self._known[database, term] = known
+            if known[0]:
+                common.add(term)
+        return common
+
+
+COMMON_TERMS = CommonTerms()
 
 
 def _scored(rows: Iterable[Any]) -> list[tuple[str, float]]:
@@ -139,6 +222,18 @@ def _sqlite_ranking(session: Session, params: dict[str, Any]) -> list[tuple[str,
     ):
         found = _scored(session.execute(sa.text(_SQLITE_RANKING), {**params, "window": -1}))
     return found
+
+
+def _newest_first(session: Session, params: dict[str, Any]) -> list[tuple[str, float]]:
+    """Papers with only common terms, without bm25 (see COMMON_SHARE): those with the terms in
+    their title first, then the others, each newest first; the relevance is by position."""
+    wanted = {**params, "limit": params["offset"] + params["limit"], "offset": 0}
+    in_title = session.scalars(_SQLITE_NEWEST, {**wanted, "match": f"{{title}} : ({params['match']})"})
+    anywhere = session.scalars(_SQLITE_NEWEST, wanted)
+    chosen = list(dict.fromkeys([*in_title, *anywhere]))[params["offset"] : wanted["limit"]]
+    return [
+        (paper_id, 1.0 / (position + 1)) for position, paper_id in enumerate(chosen, start=params["offset"])
+    ]
 
 
 def keyword_snippets(session: Session, match: str, paper_ids: Sequence[str]) -> dict[str, str]:

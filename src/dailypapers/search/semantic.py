@@ -146,14 +146,28 @@ class SemanticSearch:
         return [paper_id for paper_id, _ in self.scored(session, text, limit=limit, filters=filters)]
 
     def scored(
-        self, session: Session, text: str, *, limit: int, filters: SearchFilters | None = None
+        self,
+        session: Session,
+        text: str,
+        *,
+        limit: int,
+        filters: SearchFilters | None = None,
+        vector: Vectors | None = None,
     ) -> list[tuple[str, float]]:
-        """As ``ranked``, each id with its cosine similarity to ``text``."""
+        """As ``ranked``, each id with its cosine similarity to ``text`` (whose ``query_vector`` may
+        be given, made meanwhile by another thread)."""
         ready = self._ready()
         if ready is None or not text.strip():
             return []
         embedder, searcher = ready
-        return self._nearest(session, searcher, embedder.embed([text])[0], limit, filters or SearchFilters())
+        if vector is None:
+            vector = embedder.embed([text])[0]
+        return self._nearest(session, searcher, vector, limit, filters or SearchFilters())
+
+    def query_vector(self, text: str) -> Vectors | None:
+        """``text`` embedded, or None when semantic search is off; needs no database."""
+        ready = self._ready()
+        return ready[0].embed([text])[0] if ready is not None and text.strip() else None
 
     def similar(self, session: Session, paper_id: str, *, limit: int) -> list[str]:
         """Ids of the papers nearest to ``paper_id``, itself left out (its versions share its id)."""

@@ -3,7 +3,9 @@ by keyword relevance and by meaning, and the two rankings are fused."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +29,7 @@ from dailypapers.search.semantic import SemanticSearch
 from dailypapers.search.vectors import index_path, update_vector_index, waiting_for_vector_index
 
 INDEX_BATCH_SIZE = 20_000
+_QUERY_EMBEDDING = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="query-embedding")
 #: How deep each method's ranking goes before fusion.
 FUSION_DEPTH = 100
 #: Reciprocal-rank fusion's damping and the weight of each ranking (keyword, then meaning): the best
@@ -98,12 +101,13 @@ def search_with_snippets(
         return []
     depth = max(FUSION_DEPTH, offset + limit)
     by_meaning = semantic is not None and semantic.available and not query.wants_exact_words
+    # The query is embedded on another core while the keyword index is read (both free the GIL).
+    vector = _QUERY_EMBEDDING.submit(semantic.query_vector, query.text) if semantic and by_meaning else None
     words = keyword_ranking(session, query, limit=depth, filters=filters)
     ranked = words.paper_ids
-    if by_meaning:
-        assert semantic is not None
-        meaning = semantic.ranked(session, query.text, limit=depth, filters=filters)
-        ranked = fuse([ranked, meaning], weights=FUSION_WEIGHTS)
+    if semantic is not None and vector is not None:
+        meaning = semantic.scored(session, query.text, limit=depth, filters=filters, vector=vector.result())
+        ranked = fuse([ranked, [paper_id for paper_id, _ in meaning]], weights=FUSION_WEIGHTS)
     chosen = ranked[offset : offset + limit]
     papers = {paper.id: paper for paper in queries.papers_by_ids(session, chosen)}
     snippets = keyword_snippets(session, words.match, chosen)
