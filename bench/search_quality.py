@@ -10,7 +10,7 @@ makes a fair query for the one paper it belongs to (the hit). --queries target p
 sets: the full title (LaTeX rendered to text) and a short query of the title's first four words that
 are not stopwords, closer to what a person types.
 
-Why: hybrid search (keyword ranking and embedding ranking fused by reciprocal-rank fusion) costs an
+Why: hybrid search (keyword ranking and embedding ranking combined by their scaled scores) costs an
 embedding model and a vector index; it must find papers better than either ranking alone, and better
 than the plain tf-idf search of arxiv-sanity-lite.
 
@@ -21,13 +21,13 @@ Methods, each through the product's code on the same catalog:
   tf-idf      arxiv-sanity-lite's TfidfVectorizer settings (word 1-2 grams, sublinear tf, English
               stop words) over abstract and authors; the query vectorised alike, ranked by cosine.
               Once with its feature cap and document-frequency bounds, once uncapped with min_df=2.
-Fusion variants are computed here with service.fuse from each query's depth-100 semantic list and
-depth-100 keyword list (keyword_ranking), for k in 10/30/60 and keyword/meaning weights 1/1, 0.5/1,
-1/0.5, once with the keyword list that needs all words and once ("+any-word") with the site's,
-which falls back to any word when no paper has them all. The site's setting (service.FUSION_K,
-service.FUSION_WEIGHTS, +any-word) is marked and checked against the hybrid row query by query.
-Rows "convex" rank by service.combine instead: the keyword and meaning scores, each min-max scaled
-within its depth-100 list, weighted by the keyword weight shown and the rest.
+Combinations are computed here from each query's depth-100 semantic list and depth-100 keyword
+list (keyword_ranking). Rows "convex" rank by service.combine, the site's way: keyword and meaning
+scores, each min-max scaled within its list, weighted by the keyword weight shown and the rest; the
+site's weight (service.KEYWORD_WEIGHT) is marked *default and checked against the hybrid row query
+by query. Rows "RRF" are reciprocal-rank fusion for comparison (the site's first method), for k in
+10/30/60 and keyword/meaning weights 1/1, 0.5/1, 1/0.5, once with the keyword list that needs all
+words and once ("+any-word") with the site's, which falls back to any word when none has them all.
 
 Embedding the catalog takes most of the time (about 15-20 papers/s on two cores: 10-15 min for
 10,000 papers). --data-dir keeps the built catalog: a later run with the same --papers and --seed
@@ -71,10 +71,8 @@ from dailypapers.search.query import parse_query
 from dailypapers.search.semantic import SemanticSearch, embed_new_papers, papers_waiting_for_embedding
 from dailypapers.search.service import (
     FUSION_DEPTH,
-    FUSION_K,
-    FUSION_WEIGHTS,
+    KEYWORD_WEIGHT,
     combine,
-    fuse,
     search_with_snippets,
     update_search_index,
     update_vectors_file,
@@ -87,12 +85,12 @@ TOP = 10
 SHORT_WORDS = 4
 STORE_BATCH = 5_000
 MANIFEST = "search-quality.json"
-DEFAULT_FUSION = (FUSION_K, (float(FUSION_WEIGHTS[0]), float(FUSION_WEIGHTS[1])))
 #: Keyword weights tried for the convex combination of scaled scores (service.combine).
-CONVEX_WEIGHTS = (0.5, 0.6, 0.7, 0.8, 0.9)
-FUSION_KS = sorted({10, 30, 60, FUSION_K})
-#: (keyword weight, semantic weight) of weighted reciprocal-rank fusion.
-WEIGHTS = list(dict.fromkeys([(1.0, 1.0), (0.5, 1.0), (1.0, 0.5), DEFAULT_FUSION[1]]))
+CONVEX_WEIGHTS = sorted({0.5, 0.6, 0.7, 0.8, 0.9, KEYWORD_WEIGHT})
+#: Reciprocal-rank fusion, for comparison: the damping k, and (keyword, semantic) weights. The site
+#: used k=10 with 1/0.5 and the any-word keyword list before the convex combination replaced it.
+FUSION_KS = (10, 30, 60)
+WEIGHTS = [(1.0, 1.0), (0.5, 1.0), (1.0, 0.5)]
 _WORD = re.compile(r"\w[\w'-]*\w|\w")
 # arxiv-sanity-lite's compute.py: words of two or more characters, starting with a letter.
 ASL_TOKENS = r"(?u)\b[a-zA-Z_][a-zA-Z0-9_]+\b"
@@ -264,9 +262,21 @@ def reciprocal(ranks: list[int | None]) -> np.ndarray:
     return np.array([1.0 / rank if rank else 0.0 for rank in ranks])
 
 
+def fuse(rankings: Sequence[Sequence[str]], *, k: int, weights: Sequence[float]) -> list[str]:
+    """Weighted reciprocal-rank fusion: ranking i gives a paper weights[i]/(k + rank)."""
+    scores: dict[str, float] = {}
+    for ranking, weight in zip(rankings, weights, strict=True):
+        for rank, paper_id in enumerate(ranking, start=1):
+            scores[paper_id] = scores.get(paper_id, 0.0) + weight / (k + rank)
+    return sorted(scores, key=lambda paper_id: -scores[paper_id])
+
+
 def fusion_name(k: int, weights: tuple[float, float], any_word: bool = False) -> str:
-    name = f"RRF k={k:<2d} kw {weights[0]:.1f} / sem {weights[1]:.1f}" + (" +any-word" if any_word else "")
-    return name + (" *default" if (k, weights) == DEFAULT_FUSION and any_word else "")
+    return f"RRF k={k:<2d} kw {weights[0]:.1f} / sem {weights[1]:.1f}" + (" +any-word" if any_word else "")
+
+
+def convex_name(weight: float) -> str:
+    return f"convex, keyword weight {weight}" + (" *default" if weight == KEYWORD_WEIGHT else "")
 
 
 def evaluate(
@@ -316,18 +326,16 @@ def evaluate(
                     if parsed.wants_exact_words
                     else combine(words.scored, meaning_scored, weight=weight)
                 )
-                found.setdefault(f"convex, keyword weight {weight}", []).append(
-                    rank_of(query.target, combined)
-                )
+                found.setdefault(convex_name(weight), []).append(rank_of(query.target, combined))
+                if weight == KEYWORD_WEIGHT and combined[:TOP] != rankings["hybrid"]:
+                    mismatches += 1
             variants = [(k, weights, False) for k in FUSION_KS for weights in WEIGHTS]
-            variants += [(DEFAULT_FUSION[0], weights, True) for weights in WEIGHTS]
+            variants += [(FUSION_KS[0], weights, True) for weights in WEIGHTS]
             for k, weights, any_word in variants:
                 # The product's rule: a "quoted phrase" asks for exact words, so keywords alone.
                 keyword = loose if any_word else strict
                 fused = loose if parsed.wants_exact_words else fuse([keyword, meaning], k=k, weights=weights)
                 found.setdefault(fusion_name(k, weights, any_word), []).append(rank_of(query.target, fused))
-                if (k, weights) == DEFAULT_FUSION and any_word and fused[:TOP] != rankings["hybrid"]:
-                    mismatches += 1
         ranks[query_set] = found
         clock.done(f"queries: {query_set}", start, f"{len(queries)} queries, every method")
     per_query = {name: 1000 * total / (2 * len(queries)) for name, total in seconds.items()}
@@ -351,8 +359,8 @@ def report(
         f"{'short MRR@10':>12s} {'R@10':>6s}   {'ms/query':>8s}"
     )
     for name in names:
-        if name.startswith("RRF") and not names[names.index(name) - 1].startswith("RRF"):
-            print(f"fusion of depth-{FUSION_DEPTH} lists (bench):")
+        if name.startswith("convex") and not names[names.index(name) - 1].startswith("convex"):
+            print(f"combinations of depth-{FUSION_DEPTH} lists (bench):")
         cells = []
         for query_set in ("title", "short"):
             found = ranks[query_set][name]
@@ -416,7 +424,7 @@ def main() -> None:
     )
     report(ranks, per_query, singles)
     print(
-        f"check: the default fusion row matches the product's hybrid top {TOP} on "
+        f"check: the *default row matches the product's hybrid top {TOP} on "
         f"{2 * len(queries) - mismatches}/{2 * len(queries)} queries"
     )
     print("phases: " + ", ".join(f"{name} {seconds:.0f} s" for name, seconds in clock.phases.items()))

@@ -189,7 +189,7 @@ def test_common_terms_give_way_to_rarer_ones_and_alone_list_title_matches_newest
         pytest.skip("PostgreSQL weighs every term")
     monkeypatch.setattr(keyword, "COMMON_SHARE", 0.5)
     monkeypatch.setattr(keyword, "COMMON_MIN", 1)
-    monkeypatch.setattr(keyword, "COMMON_TERMS", keyword.CommonTerms())
+    monkeypatch.setattr(keyword, "TERM_COUNTS", keyword.TermCounts())
 
     # "segment" is in three of the five papers: the paper with "images" but without it still counts.
     assert {found for found, _ in hits(catalog, "segment images")} == {"2201.12507", "2304.14118"}
@@ -197,3 +197,14 @@ def test_common_terms_give_way_to_rarer_ones_and_alone_list_title_matches_newest
     assert [found for found, _ in hits(catalog, "segment")] == ["2304.14118", "2306.09299", "2401.00001"]
     # A "quoted phrase" keeps every word it has.
     assert [found for found, _ in hits(catalog, '"segment anything"')] == ["2306.09299"]
+
+
+def test_the_any_term_fallback_takes_the_rarest_terms_that_fit_the_window(
+    catalog: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if catalog.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL falls back to any term")
+    monkeypatch.setattr(keyword, "KEYWORD_WINDOW", 2)
+    # No paper has all three; "denoising" and "strings" are in one paper each, "segment" in three.
+    found = {paper_id for paper_id, _ in hits(catalog, "denoising strings segment")}
+    assert found == {"2201.12507", "hep-th/9901001"}

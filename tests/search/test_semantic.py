@@ -10,7 +10,7 @@ from dailypapers.papers.service import mark_deleted, store_papers
 from dailypapers.search.embedding import ModelMissing, default_embedder
 from dailypapers.search.filters import SearchFilters
 from dailypapers.search.semantic import SemanticSearch, papers_waiting_for_embedding
-from dailypapers.search.service import fuse, search_with_snippets
+from dailypapers.search.service import combine, search_with_snippets
 from dailypapers.settings import Settings
 from search_papers import TOPICS, make_searchable, paper
 
@@ -91,7 +91,19 @@ def test_without_an_index_or_model_search_falls_back_to_words(
         assert search(engine, semantic, "robotic grasping") == search(engine, None, "robotic grasping")
 
 
-def test_fusion_rewards_agreement_and_keeps_first_seen_order_on_ties() -> None:
-    assert fuse([["a", "b", "c"], ["b", "d"]]) == ["b", "a", "d", "c"]
-    assert fuse([["x", "y"], []]) == ["x", "y"]
-    assert fuse([["x"], ["y"]]) == ["x", "y"]
+def test_combining_rewards_agreement_and_keeps_a_clear_keyword_winner_first() -> None:
+    # Scores are scaled within each list: "b" is good by both, "a" best by words only.
+    assert combine(
+        [("a", 9.0), ("b", 8.0), ("c", 1.0)], [("b", 0.9), ("d", 0.8), ("a", 0.1)], weight=0.5
+    ) == [
+        "b",
+        "a",
+        "d",
+        "c",
+    ]
+    # A title typed in full: far ahead by words, and a close second by meaning does not pass it.
+    assert combine(
+        [("title", 30.0), ("other", 5.0), ("x", 4.0)], [("other", 0.8), ("title", 0.7), ("x", 0.1)]
+    )[0] == ("title")
+    assert combine([("x", 2.0), ("y", 1.0)], []) == ["x", "y"]
+    assert combine([], [("y", 0.5)]) == ["y"]

@@ -1,7 +1,8 @@
 """Keyword search: the one place that knows FTS5 (SQLite) and tsvector (PostgreSQL).
 
 Both rank by weighted relevance (title above authors above abstract). All terms must match; when
-that finds nothing, any term may, so a stray word does not empty the page.
+that finds nothing, any term may, so a stray word does not empty the page. On SQLite, the cost of a
+query is kept from growing with the catalog (see KEYWORD_WINDOW).
 
 PostgreSQL keeps its index current by itself (a generated column). SQLite's FTS5 index follows
 changes to indexed papers at once, but takes in new papers in batches (``index_new_papers``):
@@ -30,23 +31,26 @@ STOP_WORDS = frozenset(_STOP_WORDS.split())
 
 #: Around the matched words in snippets; rare in abstracts, and turned into markup by the site.
 MATCH_START, MATCH_END = "\u27e6", "\u27e7"
-#: SQLite ranks at most this many matching papers, the most recently added: FTS5's bm25 scores every
-#: row it ranks (about 2 µs each), and at a million papers a common word matches 300,000 of them
-#: (1.8 s). A query more specific than that is ranked whole; a broad one ranks the newest matches,
-#: which is what a daily-papers site is read for, while meaning search still covers every paper.
-#: bench/search_speed.py measures what the window costs against the unbounded ranking.
-KEYWORD_WINDOW = 5_000
 
-#: A term in more papers than this share of the catalog (and than COMMON_MIN) is left out of a query
-#: that has rarer terms. FTS5's bm25 reads the whole list of papers of every term in the query to
-#: weigh it (at a million papers, 15 ms for "learning", and 100 ms for a title with five such
-#: words), while a term that common weighs little in the ranking: a paper is found by its rarer
-#: words (the "cutoff frequency" of Elasticsearch's common-terms query, without scoring them).
+# FTS5's bm25 costs SQLite two things that grow with the catalog: it weighs each term by reading the
+# term's whole list of papers (15 ms for "learning" at a million papers, 100 ms for a title of five
+# such words), and it scores every paper it ranks (about 2 µs each: 1.8 s for the 300,000 papers
+# with "learning"). So on SQLite:
+# - a term in more papers than COMMON_SHARE of the catalog (and COMMON_MIN) is left out of a query
+#   that has rarer terms: it weighs little, and a paper is found by its rarer words (the "cutoff
+#   frequency" of Elasticsearch's common-terms query, without scoring the common ones);
+# - when no paper has every term, the any-term fallback takes the rarest terms, as many as match at
+#   most KEYWORD_WINDOW papers together, and ranks all of those;
+# - a query of common terms only is not ranked by bm25: papers with the terms in their title come
+#   first, then the others, newest first (a broad query on a daily-papers site asks for news);
+# - at most the KEYWORD_WINDOW most recently added matches are ranked, whatever the query.
+# bench/search_speed.py measures the cost against exact bm25, bench/search_quality.py the quality.
+KEYWORD_WINDOW = 5_000
 COMMON_SHARE = 0.02
 #: Below this many papers a term costs bm25 under a millisecond: small catalogs keep every term.
 COMMON_MIN = 5_000
-#: How long a web process trusts what it found out about a term.
-COMMON_TERMS_SECONDS = 600.0
+#: How long a web process trusts the counts of papers it found for a term.
+TERM_COUNT_SECONDS = 600.0
 
 _SQLITE_RANKING = f"""
     WITH recent AS MATERIALIZED (
@@ -57,7 +61,7 @@ _SQLITE_RANKING = f"""
     WHERE {conditions("sqlite")}
     ORDER BY recent.score, recent.rowid DESC LIMIT :limit OFFSET :offset
 """
-_SQLITE_PAPERS_WITH_TERM = sa.text(
+_SQLITE_MATCHES = sa.text(
     "SELECT count(*) FROM (SELECT 1 FROM papers_fts WHERE papers_fts MATCH :match LIMIT :cap)"
 )
 _SQLITE_INDEXED = sa.text("SELECT last_rowid FROM keyword_index_state")
@@ -66,15 +70,15 @@ _SQLITE_NEWEST = sa.text(
     WHERE papers_fts MATCH :match AND {conditions("sqlite")}
     ORDER BY papers_fts.rowid DESC LIMIT :limit OFFSET :offset"""
 )
-_SQLITE_MATCHES = sa.text(
-    "SELECT count(*) FROM (SELECT rowid FROM papers_fts WHERE papers_fts MATCH :match LIMIT :window)"
-)
+#: Looking up given papers in the index costs a seek each, not a walk through the terms' lists.
+_SQLITE_AMONG = """FROM papers_fts JOIN papers ON papers.rowid = papers_fts.rowid
+    WHERE papers_fts MATCH :match AND papers_fts.rowid IN (SELECT rowid FROM papers WHERE id IN :ids)"""
 _SQLITE_SNIPPETS = sa.text(
-    """SELECT papers.id, snippet(papers_fts, 1, :start, :end, '…', 32)
-    FROM papers_fts JOIN papers ON papers.rowid = papers_fts.rowid
-    WHERE papers_fts MATCH :match
-      AND papers_fts.rowid IN (SELECT rowid FROM papers WHERE id IN :ids)"""
+    f"SELECT papers.id, snippet(papers_fts, 1, :start, :end, '…', 32) {_SQLITE_AMONG}"
 ).bindparams(sa.bindparam("ids", expanding=True))
+_SQLITE_MATCHING_AMONG = sa.text(f"SELECT papers.id {_SQLITE_AMONG}").bindparams(
+    sa.bindparam("ids", expanding=True)
+)
 _POSTGRES_RANKING = f"""
     SELECT id, ts_rank(search_vector, query) AS relevance
     FROM papers, websearch_to_tsquery('english', :match) AS query
@@ -88,12 +92,14 @@ _POSTGRES_SNIPPETS = sa.text(
     WHERE search_vector @@ query AND id IN :ids"""
 ).bindparams(sa.bindparam("ids", expanding=True))
 
+Scored = list[tuple[str, float]]
+
 
 @dataclass(frozen=True)
 class KeywordRanking:
     #: Paper ids with their relevance (bm25 or ts_rank; higher is better), best first.
-    scored: list[tuple[str, float]]
-    #: The full-text expression that found them (every term, or any term), for ``keyword_snippets``.
+    scored: Scored
+    #: The full-text expression that found them, for ``keyword_snippets``.
     match: str
 
     @property
@@ -119,118 +125,131 @@ def keyword_ranking(
 ) -> KeywordRanking:
     """The papers matching ``query``'s terms and ``filters``, most relevant first.
 
-    ``any_term_fallback=False`` keeps to papers with every term (bench/search_quality.py measures
-    what the fallback is worth: without it hybrid search lost 0.06 MRR@10 on held-out titles).
+    All terms must match; when no paper has them all, any may (``any_term_fallback``:
+    bench/search_quality.py measures what it is worth, 0.06 MRR@10 of hybrid search on titles).
     """
     if not query.terms:
         return KeywordRanking([], "")
-    filters = filters or SearchFilters()
-    params = {"limit": limit, "offset": offset, **filters.params()}
-    sqlite = session.get_bind().dialect.name == "sqlite"
-    joiners = (" ", " OR " if sqlite else " or ") if any_term_fallback else (" ",)
+    params = {"limit": limit, "offset": offset, **(filters or SearchFilters()).params()}
     # Words in nearly every abstract add nothing to the ranking, and at a million papers "in the"
     # alone makes FTS5 score 900,000 rows (3.7 s); PostgreSQL drops them itself.
     terms = [term for term in query.terms if term not in STOP_WORDS] or list(query.terms)
-    if not sqlite:
-        return _first_found(
-            joiners, terms, lambda match: _postgres_ranking(session, {**params, "match": match})
-        )
-    common = set() if query.wants_exact_words else COMMON_TERMS.among(session, terms)
-    rare = [term for term in terms if term not in common]
+    if session.get_bind().dialect.name != "sqlite":
+
+        def postgres(match: str) -> Scored:
+            return _scored(session.execute(sa.text(_POSTGRES_RANKING), {**params, "match": match}))
+
+        return _every_then_any(postgres, terms, terms, " or ", any_term_fallback)
+
+    def bm25(match: str) -> Scored:
+        return _sqlite_ranking(session, {**params, "match": match})
+
+    def newest(match: str) -> Scored:
+        return _newest_first(session, {**params, "match": match})
+
+    counts = {} if query.wants_exact_words else TERM_COUNTS.papers_with(session, terms)
+    threshold = max(COMMON_MIN, int((session.scalar(_SQLITE_INDEXED) or 0) * COMMON_SHARE))
+    rare = [term for term in terms if counts.get(term, 0) <= threshold]
+    common = [term for term in terms if term not in rare]
     if rare:
-        found = _first_found(
-            joiners, rare, lambda match: _sqlite_ranking(session, {**params, "match": match})
-        )
+        found = _every_then_any(bm25, rare, _rarest(rare, counts), " OR ", any_term_fallback)
         if found.scored or not common:
             return found
-    common_terms = [term for term in terms if term in common]
-    return _first_found(
-        joiners, common_terms, lambda match: _newest_first(session, {**params, "match": match})
-    )
+    return _every_then_any(newest, common, common, " OR ", any_term_fallback)
 
 
-def _first_found(
-    joiners: Sequence[str], terms: Sequence[str], rank: Callable[[str], list[tuple[str, float]]]
+def _every_then_any(
+    rank: Callable[[str], Scored], every: Sequence[str], any_of: Sequence[str], joiner: str, fallback: bool
 ) -> KeywordRanking:
-    """Papers with every term; when none has them all, with any of them (if ``joiners`` allow)."""
-    # Terms are words and spaces only (see parse_query), so quoting them needs no escaping.
-    quoted = [f'"{term}"' for term in terms]
-    match = ""
-    for joiner in joiners:
-        match = joiner.join(quoted)
+    """Papers with ``every`` term; when none has them all, with any of ``any_of`` (with ``fallback``)."""
+    match = _every(every)
+    found = rank(match)
+    if not found and fallback and len(every) > 1:
+        match = joiner.join(_quoted(any_of))
         found = rank(match)
-        if found or len(quoted) == 1:
-            return KeywordRanking(found, match)
-    return KeywordRanking([], match)
+    return KeywordRanking(found, match)
 
 
-def _postgres_ranking(session: Session, params: dict[str, Any]) -> list[tuple[str, float]]:
-    return _scored(
-        session.execute(
-            sa.text(_POSTGRES_RANKING), {**params, "match": params["match"].replace(" OR ", " or ")}
-        )
-    )
+def _quoted(terms: Sequence[str]) -> list[str]:
+    # Terms are words and spaces only (see parse_query), so quoting them needs no escaping.
+    return [f'"{term}"' for term in terms]
 
 
-class CommonTerms:
-    """Which terms are common in a catalog (SQLite), remembered for a while by each process.
+def _every(terms: Sequence[str]) -> str:
+    return " ".join(_quoted(terms))
 
-    Finding out counts a term's papers only up to the threshold, so it costs under a millisecond.
-    """
+
+def _rarest(terms: Sequence[str], counts: dict[str, int]) -> list[str]:
+    """The rarest of ``terms``, as many as are in at most KEYWORD_WINDOW papers together (one at least)."""
+    chosen: list[str] = []
+    papers = 0
+    for term in sorted(terms, key=lambda term: counts.get(term, 0)):
+        papers += counts.get(term, 0)
+        if chosen and papers > KEYWORD_WINDOW:
+            break
+        chosen.append(term)
+    return chosen
+
+
+class TermCounts:
+    """How many papers have each term (SQLite), counted up to a cap and remembered for a while by
+    each process: counting reads the term's list of papers, up to the cap."""
 
     def __init__(self) -> None:
-        self._known: dict[tuple[str, str], tuple[bool, float]] = {}
+        self._known: dict[tuple[str, str], tuple[int, float]] = {}
         self._lock = threading.Lock()
 
-    def among(self, session: Session, terms: Sequence[str]) -> set[str]:
+    def papers_with(self, session: Session, terms: Sequence[str]) -> dict[str, int]:
         catalog = session.scalar(_SQLITE_INDEXED) or 0
-        threshold = max(COMMON_MIN, int(catalog * COMMON_SHARE))
+        cap = max(COMMON_MIN, int(catalog * COMMON_SHARE), KEYWORD_WINDOW) + 1
         database, moment = str(session.get_bind().engine.url), time.monotonic()
-        common = set()
+        counts = {}
         for term in terms:
             known = self._known.get((database, term))
-            if known is None or moment - known[1] > COMMON_TERMS_SECONDS:
-                papers = session.scalar(
-                    _SQLITE_PAPERS_WITH_TERM, {"match": f'"{term}"', "cap": threshold + 1}
-                )
-                known = (papers > threshold, moment)
+            if known is None or moment - known[1] > TERM_COUNT_SECONDS:
+                known = (session.scalar(_SQLITE_MATCHES, {"match": f'"{term}"', "cap": cap}) or 0, moment)
                 with self._lock:
                     if len(self._known) > 100_000:
                         self._known.clear()
                     self._known[database, term] = known
-            if known[0]:
-                common.add(term)
-        return common
+            counts[term] = known[0]
+        return counts
 
 
-COMMON_TERMS = CommonTerms()
+TERM_COUNTS = TermCounts()
 
 
-def _scored(rows: Iterable[Any]) -> list[tuple[str, float]]:
+def _scored(rows: Iterable[Any]) -> Scored:
     return [(paper_id, float(relevance)) for paper_id, relevance in rows]
 
 
-def _sqlite_ranking(session: Session, params: dict[str, Any]) -> list[tuple[str, float]]:
+def _sqlite_ranking(session: Session, params: dict[str, Any]) -> Scored:
     found = _scored(session.execute(sa.text(_SQLITE_RANKING), {**params, "window": KEYWORD_WINDOW}))
     if len(found) == params["limit"] or params["offset"] + len(found) >= KEYWORD_WINDOW:
         return found
     # A short page, and the filters (or deleted papers) passed fewer than the window held: when the
     # window was full, older matches may pass too, so rank every match rather than miss them.
-    if (
-        session.scalar(_SQLITE_MATCHES, {"match": params["match"], "window": KEYWORD_WINDOW})
-        == KEYWORD_WINDOW
-    ):
+    full = session.scalar(_SQLITE_MATCHES, {"match": params["match"], "cap": KEYWORD_WINDOW})
+    if full == KEYWORD_WINDOW:
         found = _scored(session.execute(sa.text(_SQLITE_RANKING), {**params, "window": -1}))
     return found
 
 
-def _newest_first(session: Session, params: dict[str, Any]) -> list[tuple[str, float]]:
-    """Papers with only common terms, without bm25 (see COMMON_SHARE): those with the terms in
-    their title first, then the others, each newest first; the relevance is by position."""
+def _newest_first(session: Session, params: dict[str, Any]) -> Scored:
+    """Papers for common terms only, without bm25: those with the terms in their title first, then
+    the others, each newest first; the relevance is by position."""
     wanted = {**params, "limit": params["offset"] + params["limit"], "offset": 0}
-    in_title = session.scalars(_SQLITE_NEWEST, {**wanted, "match": f"{{title}} : ({params['match']})"})
-    anywhere = session.scalars(_SQLITE_NEWEST, wanted)
-    chosen = list(dict.fromkeys([*in_title, *anywhere]))[params["offset"] : wanted["limit"]]
+    anywhere = list(session.scalars(_SQLITE_NEWEST, wanted))
+    if not anywhere:
+        return []
+    in_title = {**wanted, "match": f"{{title}} : ({params['match']})"}
+    if len(anywhere) < wanted["limit"]:
+        # Every match is known: look for the title matches among them, not in the whole index.
+        titled = set(session.scalars(_SQLITE_MATCHING_AMONG, {**in_title, "ids": anywhere}))
+        first = [paper_id for paper_id in anywhere if paper_id in titled]
+    else:
+        first = list(session.scalars(_SQLITE_NEWEST, in_title))
+    chosen = list(dict.fromkeys([*first, *anywhere]))[params["offset"] : wanted["limit"]]
     return [
         (paper_id, 1.0 / (position + 1)) for position, paper_id in enumerate(chosen, start=params["offset"])
     ]
