@@ -10,6 +10,7 @@ from dailypapers.papers.records import PaperRecord
 from dailypapers.papers.rules import ListingRules
 from dailypapers.papers.service import mark_deleted, store_papers
 from dailypapers.search import keyword
+from dailypapers.search import service as search_service
 from dailypapers.search.filters import SearchFilters
 from dailypapers.search.keyword import MATCH_END, MATCH_START, keyword_hits
 from dailypapers.search.query import parse_query
@@ -181,7 +182,7 @@ def test_broad_queries_rank_the_newest_matches_and_filters_still_reach_older_one
     assert older == {"2201.12507", "2304.14118"}
 
 
-def test_common_terms_give_way_to_rarer_ones_and_alone_list_title_matches_newest_first(
+def test_common_terms_give_way_to_rarer_ones_and_alone_list_the_newest_papers(
     catalog: sa.Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """On SQLite, a term in more than COMMON_SHARE of the papers (here: more than half) is common."""
@@ -193,8 +194,12 @@ def test_common_terms_give_way_to_rarer_ones_and_alone_list_title_matches_newest
 
     # "segment" is in three of the five papers: the paper with "images" but without it still counts.
     assert {found for found, _ in hits(catalog, "segment images")} == {"2201.12507", "2304.14118"}
-    # Only common terms: no bm25; titles with them first, then the rest, newest first.
-    assert [found for found, _ in hits(catalog, "segment")] == ["2304.14118", "2306.09299", "2401.00001"]
+    # Only common terms: no bm25, the newest papers first...
+    assert [found for found, _ in hits(catalog, "segment")] == ["2401.00001", "2304.14118", "2306.09299"]
+    # ...and when they fill the page, those with the terms in their title first.
+    with read_session(catalog) as session:
+        page = keyword.keyword_ranking(session, parse_query("segment"), limit=2).paper_ids
+    assert page == ["2304.14118", "2306.09299"]
     # A "quoted phrase" keeps every word it has.
     assert [found for found, _ in hits(catalog, '"segment anything"')] == ["2306.09299"]
 
@@ -208,3 +213,22 @@ def test_the_any_term_fallback_takes_the_rarest_terms_that_fit_the_window(
     # No paper has all three; "denoising" and "strings" are in one paper each, "segment" in three.
     found = {paper_id for paper_id, _ in hits(catalog, "denoising strings segment")}
     assert found == {"2201.12507", "hep-th/9901001"}
+
+
+def test_a_bulk_import_leaves_the_index_merged_into_one_segment(
+    engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each indexed batch makes a segment that every query reads; a bulk import merges them."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL keeps its own index")
+    monkeypatch.setattr(search_service, "INDEX_BATCH_SIZE", 1)
+    with write_session(engine) as session:
+        store_papers(
+            session, [paper(arxiv_id, *text) for arxiv_id, text in PAPERS.items()], rules=ListingRules()
+        )
+
+    assert update_search_index(engine) == len(PAPERS)
+
+    with read_session(engine) as session:
+        assert session.scalar(sa.text("SELECT count(DISTINCT segid) FROM papers_fts_idx")) == 1
+    assert search(engine, "diffusion") == ["2201.12507"]

@@ -22,6 +22,7 @@ from dailypapers.search.keyword import (
     index_new_papers,
     keyword_ranking,
     keyword_snippets,
+    merge_index,
     papers_waiting_for_index,
 )
 from dailypapers.search.query import parse_query
@@ -123,9 +124,12 @@ def update_search_index(engine: sa.Engine, *, progress: ProgressHook | None = No
     """Make every stored paper findable by its words; return how many papers were added.
 
     Batches commit one by one: an interrupted run keeps its work and the next one goes on from there.
+    A run that added a tenth of the catalog or more (a bulk import) merges the index afterwards;
+    smaller ones leave merging to FTS5's own gradual merges.
     """
     with read_session(engine) as session:
         waiting = papers_waiting_for_index(session)
+        catalog = session.scalar(sa.select(sa.func.count()).select_from(Paper)) or 0
     if progress is not None:
         progress(0, total=waiting)
     indexed = 0
@@ -133,10 +137,14 @@ def update_search_index(engine: sa.Engine, *, progress: ProgressHook | None = No
         with write_session(engine) as session:
             added = index_new_papers(session, batch_size=INDEX_BATCH_SIZE)
         if not added:
-            return indexed
+            break
         indexed += added
         if progress is not None:
             progress(added)
+    if indexed > INDEX_BATCH_SIZE and indexed * 10 >= catalog:
+        with write_session(engine) as session:
+            merge_index(session)
+    return indexed
 
 
 def update_vectors_file(
