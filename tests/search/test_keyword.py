@@ -232,3 +232,18 @@ def test_a_bulk_import_leaves_the_index_merged_into_one_segment(
     with read_session(engine) as session:
         assert session.scalar(sa.text("SELECT count(DISTINCT segid) FROM papers_fts_idx")) == 1
     assert search(engine, "diffusion") == ["2201.12507"]
+
+
+def test_a_snippet_is_the_stretch_with_most_matches_marked() -> None:
+    abstract = (
+        "Background words. " * 30 + "We segment medical images; image segmentation is hard. " + "Tail. " * 40
+    )
+    found = keyword.snippet(abstract, ["segmentation", "images"], words=12)
+    assert found.startswith("…") and found.endswith("…")
+    for word in ("segment", "images", "image", "segmentation"):
+        assert f"{MATCH_START}{word}{MATCH_END}" in found
+    assert (
+        keyword.snippet("Denoising beats GANs.", ["denoising"])
+        == f"{MATCH_START}Denoising{MATCH_END} beats GANs."
+    )
+    assert keyword.snippet("Nothing to see.", ["quantum"]) == ""

@@ -11,6 +11,8 @@ indexing costs more than storing, and bulk imports should not wait for it under 
 
 from __future__ import annotations
 
+import bisect
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -20,6 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from dailypapers.papers.models import Paper
 from dailypapers.search.filters import SearchFilters, conditions
 from dailypapers.search.query import SearchQuery
 
@@ -31,6 +34,9 @@ STOP_WORDS = frozenset(_STOP_WORDS.split())
 
 #: Around the matched words in snippets; rare in abstracts, and turned into markup by the site.
 MATCH_START, MATCH_END = "\u27e6", "\u27e7"
+SNIPPET_WORDS = 32
+_WORD = re.compile(r"\w+")
+_ENDINGS = ("ations", "ation", "ings", "ing", "ies", "ers", "es", "ed", "er", "s")
 
 # FTS5's bm25 costs SQLite two things that grow with the catalog: it weighs each term by reading the
 # term's whole list of papers (15 ms for "learning" at a million papers, 100 ms for a title of five
@@ -70,24 +76,12 @@ _SQLITE_MATCHES = sa.text(
     "SELECT count(*) FROM (SELECT 1 FROM papers_fts WHERE papers_fts MATCH :match LIMIT :cap)"
 )
 _SQLITE_INDEXED = sa.text("SELECT last_rowid FROM keyword_index_state")
-_SQLITE_SNIPPETS = sa.text(
-    """SELECT papers.id, snippet(papers_fts, 1, :start, :end, '…', 32)
-    FROM papers_fts JOIN papers ON papers.rowid = papers_fts.rowid
-    WHERE papers_fts MATCH :match AND papers_fts.rowid IN (SELECT rowid FROM papers WHERE id IN :ids)"""
-).bindparams(sa.bindparam("ids", expanding=True))
 _POSTGRES_RANKING = f"""
     SELECT id, ts_rank(search_vector, query) AS relevance
     FROM papers, websearch_to_tsquery('english', :match) AS query
     WHERE search_vector @@ query AND {conditions("postgresql")}
     ORDER BY relevance DESC, id LIMIT :limit OFFSET :offset
 """
-_POSTGRES_SNIPPETS = sa.text(
-    """SELECT id, ts_headline('english', abstract, query,
-                              'MaxWords=40, MinWords=20, StartSel=' || :start || ', StopSel=' || :end)
-    FROM papers, websearch_to_tsquery('english', :match) AS query
-    WHERE search_vector @@ query AND id IN :ids"""
-).bindparams(sa.bindparam("ids", expanding=True))
-
 Scored = list[tuple[str, float]]
 
 
@@ -95,8 +89,8 @@ Scored = list[tuple[str, float]]
 class KeywordRanking:
     #: Paper ids with their relevance (bm25 or ts_rank; higher is better), best first.
     scored: Scored
-    #: The full-text expression that found them, for ``keyword_snippets``.
-    match: str
+    #: The terms that found them (all of them, or the ones the search kept), for ``snippet``.
+    terms: tuple[str, ...]
 
     @property
     def paper_ids(self) -> list[str]:
@@ -125,7 +119,7 @@ def keyword_ranking(
     bench/search_quality.py measures what it is worth, 0.06 MRR@10 of hybrid search on titles).
     """
     if not query.terms:
-        return KeywordRanking([], "")
+        return KeywordRanking([], ())
     params = {"limit": limit, "offset": offset, **(filters or SearchFilters()).params()}
     # Words in nearly every abstract add nothing to the ranking, and at a million papers "in the"
     # alone makes FTS5 score 900,000 rows (3.7 s); PostgreSQL drops them itself.
@@ -158,12 +152,10 @@ def _every_then_any(
     rank: Callable[[str], Scored], every: Sequence[str], any_of: Sequence[str], joiner: str, fallback: bool
 ) -> KeywordRanking:
     """Papers with ``every`` term; when none has them all, with any of ``any_of`` (with ``fallback``)."""
-    match = _every(every)
-    found = rank(match)
-    if not found and fallback and len(every) > 1:
-        match = joiner.join(_quoted(any_of))
-        found = rank(match)
-    return KeywordRanking(found, match)
+    found = rank(_every(every))
+    if found or not fallback or len(every) < 2:
+        return KeywordRanking(found, tuple(every))
+    return KeywordRanking(rank(joiner.join(_quoted(any_of))), tuple(any_of))
 
 
 def _quoted(terms: Sequence[str]) -> list[str]:
@@ -246,16 +238,38 @@ def _newest_first(session: Session, params: dict[str, Any]) -> Scored:
     ]
 
 
-def keyword_snippets(session: Session, match: str, paper_ids: Sequence[str]) -> dict[str, str]:
-    """Part of each paper's abstract around the words of ``match``, for the papers it matches."""
-    if not match or not paper_ids:
-        return {}
-    sqlite = session.get_bind().dialect.name == "sqlite"
-    statement = _SQLITE_SNIPPETS if sqlite else _POSTGRES_SNIPPETS
-    rows = session.execute(
-        statement, {"match": match, "ids": list(paper_ids), "start": MATCH_START, "end": MATCH_END}
-    )
-    return {paper_id: snippet or "" for paper_id, snippet in rows}
+def snippet(text: str, terms: Sequence[str], *, words: int = SNIPPET_WORDS) -> str:
+    """The stretch of ``text`` of ``words`` words with the most of ``terms``, each match between
+    ``MATCH_START`` and ``MATCH_END``; empty when no term is in ``text``.
+
+    Made in Python from the abstract already loaded, for both databases: asking FTS5 for snippets
+    of given papers costs a seek per paper and term (20 ms for a page of a long query).
+    """
+    text = " ".join(text.split())
+    spans = [found.span() for found in _WORD.finditer(text)]
+    stems = [_stem(word) for term in terms for word in term.split()]
+    hits = [i for i, (start, end) in enumerate(spans) if text[start:end].lower().startswith(tuple(stems))]
+    if not hits:
+        return ""
+    densest = max(range(len(hits)), key=lambda j: bisect.bisect_left(hits, hits[j] + words) - j)
+    first = max(0, min(hits[densest] - 3, len(spans) - words))
+    last = min(len(spans), first + words) - 1
+    marked, position = [], spans[first][0]
+    for i in (hit for hit in hits if first <= hit <= last):
+        start, end = spans[i]
+        marked += [text[position:start], MATCH_START, text[start:end], MATCH_END]
+        position = end
+    more = last < len(spans) - 1
+    marked.append(text[position : spans[last][1]] if more else text[position:])
+    return ("…" if first else "") + "".join(marked) + ("…" if more else "")
+
+
+def _stem(word: str) -> str:
+    """A word's form without the commonest English endings, so that "images" marks "image"."""
+    for ending in _ENDINGS:
+        if word.endswith(ending) and len(word) - len(ending) >= 4:
+            return word[: -len(ending)]
+    return word
 
 
 def keyword_hits(
@@ -263,8 +277,12 @@ def keyword_hits(
 ) -> list[KeywordHit]:
     """The best ``limit`` papers for ``query``'s words, each with its snippet."""
     ranking = keyword_ranking(session, query, limit=limit, filters=filters)
-    snippets = keyword_snippets(session, ranking.match, ranking.paper_ids)
-    return [KeywordHit(paper_id, snippets.get(paper_id, "")) for paper_id in ranking.paper_ids]
+    rows = session.execute(sa.select(Paper.id, Paper.abstract).where(Paper.id.in_(ranking.paper_ids)))
+    abstracts = {paper_id: abstract for paper_id, abstract in rows}
+    return [
+        KeywordHit(paper_id, snippet(abstracts.get(paper_id, ""), ranking.terms))
+        for paper_id in ranking.paper_ids
+    ]
 
 
 _PENDING = sa.text("SELECT count(*) FROM papers WHERE rowid > (SELECT last_rowid FROM keyword_index_state)")

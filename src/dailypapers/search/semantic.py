@@ -146,28 +146,14 @@ class SemanticSearch:
         return [paper_id for paper_id, _ in self.scored(session, text, limit=limit, filters=filters)]
 
     def scored(
-        self,
-        session: Session,
-        text: str,
-        *,
-        limit: int,
-        filters: SearchFilters | None = None,
-        vector: Vectors | None = None,
+        self, session: Session, text: str, *, limit: int, filters: SearchFilters | None = None
     ) -> list[tuple[str, float]]:
-        """As ``ranked``, each id with its cosine similarity to ``text`` (whose ``query_vector`` may
-        be given, made meanwhile by another thread)."""
+        """As ``ranked``, each id with its cosine similarity to ``text``."""
         ready = self._ready()
         if ready is None or not text.strip():
             return []
         embedder, searcher = ready
-        if vector is None:
-            vector = embedder.embed([text])[0]
-        return self._nearest(session, searcher, vector, limit, filters or SearchFilters())
-
-    def query_vector(self, text: str) -> Vectors | None:
-        """``text`` embedded, or None when semantic search is off; needs no database."""
-        ready = self._ready()
-        return ready[0].embed([text])[0] if ready is not None and text.strip() else None
+        return self._nearest(session, searcher, embedder.embed([text])[0], limit, filters or SearchFilters())
 
     def similar(self, session: Session, paper_id: str, *, limit: int) -> list[str]:
         """Ids of the papers nearest to ``paper_id``, itself left out (its versions share its id)."""
@@ -182,8 +168,9 @@ class SemanticSearch:
     def _nearest(
         session: Session, searcher: VectorSearcher, vector: Vectors, limit: int, filters: SearchFilters
     ) -> list[tuple[str, float]]:
-        # Filters are applied to the nearest candidates, so narrow filters look further.
-        wanted = limit * (2 if filters == SearchFilters() else 8)
+        # Filters are applied to the nearest candidates, so narrow filters look further; without
+        # filters a few more cover labels left by replaced vectors and papers taken down.
+        wanted = limit + max(limit // 5, 10) if filters == SearchFilters() else limit * 8
         neighbours = searcher.nearest(vector, wanted)
         papers = _resolve(session, [neighbour.label for neighbour in neighbours], filters)
         # A paper whose vector was replaced may still have its old label too: the nearest one counts.

@@ -21,16 +21,16 @@ from dailypapers.search.filters import SearchFilters
 from dailypapers.search.keyword import (
     index_new_papers,
     keyword_ranking,
-    keyword_snippets,
     merge_index,
     papers_waiting_for_index,
+    snippet,
 )
 from dailypapers.search.query import parse_query
 from dailypapers.search.semantic import SemanticSearch
 from dailypapers.search.vectors import index_path, update_vector_index, waiting_for_vector_index
 
 INDEX_BATCH_SIZE = 20_000
-_QUERY_EMBEDDING = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="query-embedding")
+_MEANING = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="search-by-meaning")
 #: How deep each method's ranking goes before the two are combined.
 FUSION_DEPTH = 100
 #: The keyword side's share in ``combine``: bench/search_quality.py measured 0.6 to 0.8 ahead of
@@ -96,18 +96,23 @@ def search_with_snippets(
         return []
     depth = max(FUSION_DEPTH, offset + limit)
     by_meaning = semantic is not None and semantic.available and not query.wants_exact_words
-    # The query is embedded on another core while the keyword index is read (both free the GIL).
-    vector = _QUERY_EMBEDDING.submit(semantic.query_vector, query.text) if semantic and by_meaning else None
+    meaning = None
+    if semantic is not None and by_meaning:
+        # Ranked by meaning on another core (and its own connection) while the keyword index is
+        # read: the model, the vector index and SQLite all let go of the GIL for their work.
+        engine = session.get_bind().engine
+
+        def by_meaning_ranking() -> list[tuple[str, float]]:
+            with read_session(engine) as own:
+                return semantic.scored(own, query.text, limit=depth, filters=filters)
+
+        meaning = _MEANING.submit(by_meaning_ranking)
     words = keyword_ranking(session, query, limit=depth, filters=filters)
-    ranked = words.paper_ids
-    if semantic is not None and vector is not None:
-        meaning = semantic.scored(session, query.text, limit=depth, filters=filters, vector=vector.result())
-        ranked = combine(words.scored, meaning)
+    ranked = words.paper_ids if meaning is None else combine(words.scored, meaning.result())
     chosen = ranked[offset : offset + limit]
     papers = {paper.id: paper for paper in queries.papers_by_ids(session, chosen)}
-    snippets = keyword_snippets(session, words.match, chosen)
     return [
-        SearchResult(papers[paper_id], snippets.get(paper_id, ""))
+        SearchResult(papers[paper_id], snippet(papers[paper_id].abstract, words.terms))
         for paper_id in chosen
         if paper_id in papers
     ]
