@@ -3,9 +3,7 @@ by keyword relevance and by meaning, and the two rankings are combined."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,7 +28,6 @@ from dailypapers.search.semantic import SemanticSearch
 from dailypapers.search.vectors import index_path, update_vector_index, waiting_for_vector_index
 
 INDEX_BATCH_SIZE = 20_000
-_MEANING = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="search-by-meaning")
 #: How deep each method's ranking goes before the two are combined.
 FUSION_DEPTH = 100
 #: The keyword side's share in ``combine``: bench/search_quality.py measured 0.6 to 0.8 ahead of
@@ -96,19 +93,10 @@ def search_with_snippets(
         return []
     depth = max(FUSION_DEPTH, offset + limit)
     by_meaning = semantic is not None and semantic.available and not query.wants_exact_words
-    meaning = None
-    if semantic is not None and by_meaning:
-        # Ranked by meaning on another core (and its own connection) while the keyword index is
-        # read: the model, the vector index and SQLite all let go of the GIL for their work.
-        engine = session.get_bind().engine
-
-        def by_meaning_ranking() -> list[tuple[str, float]]:
-            with read_session(engine) as own:
-                return semantic.scored(own, query.text, limit=depth, filters=filters)
-
-        meaning = _MEANING.submit(by_meaning_ranking)
     words = keyword_ranking(session, query, limit=depth, filters=filters)
-    ranked = words.paper_ids if meaning is None else combine(words.scored, meaning.result())
+    ranked = words.paper_ids
+    if semantic is not None and by_meaning:
+        ranked = combine(words.scored, semantic.scored(session, query.text, limit=depth, filters=filters))
     chosen = ranked[offset : offset + limit]
     papers = {paper.id: paper for paper in queries.papers_by_ids(session, chosen)}
     return [
