@@ -238,7 +238,7 @@ def test_a_snippet_is_the_stretch_with_most_matches_marked() -> None:
     abstract = (
         "Background words. " * 30 + "We segment medical images; image segmentation is hard. " + "Tail. " * 40
     )
-    found = keyword.snippet(abstract, ["segmentation", "images"], words=12)
+    found = keyword.snippet(abstract, ["segmentation", "images"], length=80)
     assert found.startswith("…") and found.endswith("…")
     for word in ("segment", "images", "image", "segmentation"):
         assert f"{MATCH_START}{word}{MATCH_END}" in found

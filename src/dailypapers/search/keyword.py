@@ -34,8 +34,7 @@ STOP_WORDS = frozenset(_STOP_WORDS.split())
 
 #: Around the matched words in snippets; rare in abstracts, and turned into markup by the site.
 MATCH_START, MATCH_END = "\u27e6", "\u27e7"
-SNIPPET_WORDS = 32
-_WORD = re.compile(r"\w+")
+SNIPPET_LENGTH = 220
 _ENDINGS = ("ations", "ation", "ings", "ing", "ies", "ers", "es", "ed", "er", "s")
 
 # FTS5's bm25 costs SQLite two things that grow with the catalog: it weighs each term by reading the
@@ -238,34 +237,38 @@ def _newest_first(session: Session, params: dict[str, Any]) -> Scored:
     ]
 
 
-def snippet(text: str, terms: Sequence[str], *, words: int = SNIPPET_WORDS) -> str:
-    """The stretch of ``text`` of ``words`` words with the most of ``terms``, each match between
-    ``MATCH_START`` and ``MATCH_END``; empty when no term is in ``text``.
+def snippet(text: str, terms: Sequence[str], *, length: int = SNIPPET_LENGTH) -> str:
+    """The stretch of ``text`` of about ``length`` characters with the most of ``terms``, each match
+    between ``MATCH_START`` and ``MATCH_END``; empty when no term is in ``text``.
 
     Made in Python from the abstract already loaded, for both databases: asking FTS5 for snippets
     of given papers costs a seek per paper and term (20 ms for a page of a long query).
     """
+    stems = sorted({_stem(word) for term in terms for word in term.split()}, key=len, reverse=True)
     text = " ".join(text.split())
-    spans = [found.span() for found in _WORD.finditer(text)]
-    stems = [_stem(word) for term in terms for word in term.split()]
-    hits = [i for i, (start, end) in enumerate(spans) if text[start:end].lower().startswith(tuple(stems))]
-    if not hits:
+    hits = [found.span() for found in re.finditer(rf"\b(?:{'|'.join(stems)})\w*", text, re.IGNORECASE)]
+    if not stems or not hits:
         return ""
-    densest = max(range(len(hits)), key=lambda j: bisect.bisect_left(hits, hits[j] + words) - j)
-    first = max(0, min(hits[densest] - 3, len(spans) - words))
-    last = min(len(spans), first + words) - 1
-    marked, position = [], spans[first][0]
-    for i in (hit for hit in hits if first <= hit <= last):
-        start, end = spans[i]
-        marked += [text[position:start], MATCH_START, text[start:end], MATCH_END]
-        position = end
-    more = last < len(spans) - 1
-    marked.append(text[position : spans[last][1]] if more else text[position:])
-    return ("…" if first else "") + "".join(marked) + ("…" if more else "")
+    starts = [start for start, _ in hits]
+    densest = max(range(len(hits)), key=lambda j: bisect.bisect_left(starts, starts[j] + length) - j)
+    first = text.rfind(" ", 0, max(0, starts[densest] - length // 8)) + 1
+    last = (
+        len(text)
+        if first + length >= len(text)
+        else max(text.rfind(" ", first, first + length), hits[densest][1])
+    )
+    marked, position = [], first
+    for start, end in hits:
+        if first <= start and end <= last:
+            marked += [text[position:start], MATCH_START, text[start:end], MATCH_END]
+            position = end
+    marked.append(text[position:last])
+    return ("…" if first else "") + "".join(marked) + ("…" if last < len(text) else "")
 
 
 def _stem(word: str) -> str:
-    """A word's form without the commonest English endings, so that "images" marks "image"."""
+    """A word's form without the commonest English endings, so that "images" marks "image".
+    (Query terms are letters, digits and spaces only, see parse_query: safe in a pattern.)"""
     for ending in _ENDINGS:
         if word.endswith(ending) and len(word) - len(ending) >= 4:
             return word[: -len(ending)]
