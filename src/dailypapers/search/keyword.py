@@ -54,6 +54,8 @@ KEYWORD_WINDOW = 5_000
 COMMON_SHARE = 0.05
 #: Below this many papers a term costs bm25 under a millisecond: small catalogs keep every term.
 COMMON_MIN = 5_000
+#: Share of the catalog, the newest papers, from which a term's papers are estimated (see TermCounts).
+SAMPLE_SHARE = 0.02
 #: How long a web process trusts the counts of papers it found for a term.
 TERM_COUNT_SECONDS = 600.0
 
@@ -73,6 +75,11 @@ _SQLITE_NEWEST = sa.text(
 )
 _SQLITE_MATCHES = sa.text(
     "SELECT count(*) FROM (SELECT 1 FROM papers_fts WHERE papers_fts MATCH :match LIMIT :cap)"
+)
+_SQLITE_RECENT_MATCHES = sa.text(
+    """SELECT count(*) FROM (
+        SELECT 1 FROM papers_fts WHERE papers_fts MATCH :match AND rowid > :since LIMIT :cap
+    )"""
 )
 _SQLITE_INDEXED = sa.text("SELECT last_rowid FROM keyword_index_state")
 _POSTGRES_RANKING = f"""
@@ -179,8 +186,12 @@ def _rarest(terms: Sequence[str], counts: dict[str, int]) -> list[str]:
 
 
 class TermCounts:
-    """How many papers have each term (SQLite), counted up to a cap and remembered for a while by
-    each process: counting reads the term's list of papers, up to the cap."""
+    """How many papers have each term (SQLite), remembered for a while by each process.
+
+    Counting reads the term's list of papers, so it stops early: whether a term is common is told
+    from the newest SAMPLE_SHARE of a large catalog, and other terms are counted up to KEYWORD_WINDOW
+    (at a million papers, counting "learning" whole took 15 ms; this, 0.15 ms).
+    """
 
     def __init__(self) -> None:
         self._known: dict[tuple[str, str], tuple[int, float]] = {}
@@ -188,19 +199,31 @@ class TermCounts:
 
     def papers_with(self, session: Session, terms: Sequence[str]) -> dict[str, int]:
         catalog = session.scalar(_SQLITE_INDEXED) or 0
-        cap = max(COMMON_MIN, int(catalog * COMMON_SHARE), KEYWORD_WINDOW) + 1
         database, moment = str(session.get_bind().engine.url), time.monotonic()
         counts = {}
         for term in terms:
             known = self._known.get((database, term))
             if known is None or moment - known[1] > TERM_COUNT_SECONDS:
-                known = (session.scalar(_SQLITE_MATCHES, {"match": f'"{term}"', "cap": cap}) or 0, moment)
+                known = (_papers_with(session, f'"{term}"', catalog), moment)
                 with self._lock:
                     if len(self._known) > 100_000:
                         self._known.clear()
                     self._known[database, term] = known
             counts[term] = known[0]
         return counts
+
+
+def _papers_with(session: Session, match: str, catalog: int) -> int:
+    sample = max(int(catalog * SAMPLE_SHARE), 1)
+    if catalog * COMMON_SHARE > COMMON_MIN:
+        # Enough of the newest papers to tell a common term (COMMON_SHARE of them) from the rest.
+        cap = int(sample * COMMON_SHARE) + 1
+        recent = session.scalar(
+            _SQLITE_RECENT_MATCHES, {"match": match, "since": catalog - sample, "cap": cap}
+        )
+        if (recent or 0) >= cap:
+            return int(recent or 0) * catalog // sample
+    return int(session.scalar(_SQLITE_MATCHES, {"match": match, "cap": KEYWORD_WINDOW + 1}) or 0)
 
 
 TERM_COUNTS = TermCounts()
