@@ -52,6 +52,14 @@ def catalog(engine: sa.Engine) -> sa.Engine:
     return engine
 
 
+@pytest.fixture
+def sqlite_catalog(catalog: sa.Engine) -> sa.Engine:
+    """The catalog, for the rules that keep FTS5's cost flat (PostgreSQL ranks every match)."""
+    if catalog.dialect.name != "sqlite":
+        pytest.skip("SQLite's keyword rules")
+    return catalog
+
+
 def search(engine: sa.Engine, text: str, limit: int = 10) -> list[str]:
     with read_session(engine) as session:
         return [found.id for found in search_papers(session, text, limit=limit)]
@@ -161,57 +169,55 @@ def test_snippets_mark_the_matched_words(catalog: sa.Engine) -> None:
 
 
 def test_broad_queries_rank_the_newest_matches_and_filters_still_reach_older_ones(
-    catalog: sa.Engine, monkeypatch: pytest.MonkeyPatch
+    sqlite_catalog: sa.Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """On SQLite a query matching more than KEYWORD_WINDOW papers ranks the most recently added ones."""
-    if catalog.dialect.name != "sqlite":
-        pytest.skip("PostgreSQL ranks every match")
     monkeypatch.setattr(keyword, "KEYWORD_WINDOW", 2)
-    with write_session(catalog) as session:
+    with write_session(sqlite_catalog) as session:
         newer = [
             paper(f"2501.0000{n}", f"Image study {n}", "Images, more images.", categories=["cs.LG"])
             for n in (1, 2)
         ]
         store_papers(session, newer, rules=ListingRules())
-    update_search_index(catalog)
+    update_search_index(sqlite_catalog)
 
     # "images" matches four papers; the two added last are the window, best first.
-    assert [found for found, _ in hits(catalog, "images")] == ["2501.00002", "2501.00001"]
+    assert [found for found, _ in hits(sqlite_catalog, "images")] == ["2501.00002", "2501.00001"]
     # Older matches are not lost to a filter that the newest ones fail.
-    older = {found for found, _ in hits(catalog, "images", category="cs.CV")}
+    older = {found for found, _ in hits(sqlite_catalog, "images", category="cs.CV")}
     assert older == {"2201.12507", "2304.14118"}
 
 
 def test_common_terms_give_way_to_rarer_ones_and_alone_list_the_newest_papers(
-    catalog: sa.Engine, monkeypatch: pytest.MonkeyPatch
+    sqlite_catalog: sa.Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """On SQLite, a term in more than COMMON_SHARE of the papers (here: more than half) is common."""
-    if catalog.dialect.name != "sqlite":
-        pytest.skip("PostgreSQL weighs every term")
     monkeypatch.setattr(keyword, "COMMON_SHARE", 0.5)
     monkeypatch.setattr(keyword, "COMMON_MIN", 1)
     monkeypatch.setattr(keyword, "TERM_COUNTS", keyword.TermCounts())
 
     # "segment" is in three of the five papers: the paper with "images" but without it still counts.
-    assert {found for found, _ in hits(catalog, "segment images")} == {"2201.12507", "2304.14118"}
+    assert {found for found, _ in hits(sqlite_catalog, "segment images")} == {"2201.12507", "2304.14118"}
     # Only common terms: no bm25, the newest papers first...
-    assert [found for found, _ in hits(catalog, "segment")] == ["2401.00001", "2304.14118", "2306.09299"]
+    assert [found for found, _ in hits(sqlite_catalog, "segment")] == [
+        "2401.00001",
+        "2304.14118",
+        "2306.09299",
+    ]
     # ...and when they fill the page, those with the terms in their title first.
-    with read_session(catalog) as session:
+    with read_session(sqlite_catalog) as session:
         page = keyword.keyword_ranking(session, parse_query("segment"), limit=2).paper_ids
     assert page == ["2304.14118", "2306.09299"]
     # A "quoted phrase" keeps every word it has.
-    assert [found for found, _ in hits(catalog, '"segment anything"')] == ["2306.09299"]
+    assert [found for found, _ in hits(sqlite_catalog, '"segment anything"')] == ["2306.09299"]
 
 
 def test_the_any_term_fallback_takes_the_rarest_terms_that_fit_the_window(
-    catalog: sa.Engine, monkeypatch: pytest.MonkeyPatch
+    sqlite_catalog: sa.Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if catalog.dialect.name != "sqlite":
-        pytest.skip("PostgreSQL falls back to any term")
     monkeypatch.setattr(keyword, "KEYWORD_WINDOW", 2)
     # No paper has all three; "denoising" and "strings" are in one paper each, "segment" in three.
-    found = {paper_id for paper_id, _ in hits(catalog, "denoising strings segment")}
+    found = {paper_id for paper_id, _ in hits(sqlite_catalog, "denoising strings segment")}
     assert found == {"2201.12507", "hep-th/9901001"}
 
 
