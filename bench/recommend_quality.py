@@ -75,9 +75,9 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.svm import LinearSVC
 
+from arxiv_sanity import tfidf_vectorizer
 from dailypapers.papers.records import PaperRecord
 from dailypapers.recommend import feed
 from dailypapers.recommend.feed import Candidate, Interests
@@ -92,8 +92,6 @@ HISTORY_SHARE = 2 / 3
 RARE_SHARE = 0.10
 EMBED_CHUNK = 320
 SAVE_EVERY = 1_000
-# arxiv-sanity-lite's compute.py: words of two or more characters, starting with a letter.
-ASL_TOKENS = r"(?u)\b[a-zA-Z_][a-zA-Z0-9_]+\b"
 TFIDF_SVM_C = 0.01
 EMBED_SVM_C = 0.01
 
@@ -246,25 +244,8 @@ def make_users(
 
 
 def tfidf(papers: list[Paper], *, capped: bool) -> sparse.csr_matrix:
-    """arxiv-sanity-lite's TfidfVectorizer (compute.py) over title and abstract, with or without its caps."""
-    caps = {"max_features": 20_000, "max_df": 0.1, "min_df": 5} if capped else {"min_df": 2}
-    vectorizer = TfidfVectorizer(
-        input="content",
-        encoding="utf-8",
-        decode_error="replace",
-        strip_accents="unicode",
-        lowercase=True,
-        analyzer="word",
-        stop_words="english",
-        token_pattern=ASL_TOKENS,
-        ngram_range=(1, 2),
-        norm="l2",
-        use_idf=True,
-        smooth_idf=True,
-        sublinear_tf=True,
-        **caps,
-    )
-    return vectorizer.fit_transform([f"{p.title} {p.abstract}" for p in papers]).tocsr()
+    """arxiv-sanity-lite's tf-idf over title and abstract, with or without its caps."""
+    return tfidf_vectorizer(capped=capped).fit_transform([f"{p.title} {p.abstract}" for p in papers]).tocsr()
 
 
 def top(scores: npt.NDArray[np.floating], limit: int = TOP) -> Indices:

@@ -53,9 +53,10 @@ from pathlib import Path
 
 import numpy as np
 import sqlalchemy as sa
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from sqlalchemy.orm import Session
 
+from arxiv_sanity import tfidf_vectorizer
 from dailypapers.db.engine import create_db_engine
 from dailypapers.db.migrate import upgrade_database
 from dailypapers.db.write import read_session, write_session
@@ -92,8 +93,6 @@ CONVEX_WEIGHTS = sorted({0.5, 0.6, 0.7, 0.8, 0.9, KEYWORD_WEIGHT})
 FUSION_KS = (10, 30, 60)
 WEIGHTS = [(1.0, 1.0), (0.5, 1.0), (1.0, 0.5)]
 _WORD = re.compile(r"\w[\w'-]*\w|\w")
-# arxiv-sanity-lite's compute.py: words of two or more characters, starting with a letter.
-ASL_TOKENS = r"(?u)\b[a-zA-Z_][a-zA-Z0-9_]+\b"
 
 
 @dataclass(frozen=True)
@@ -218,26 +217,11 @@ def make_queries(sample: list[dict[str, object]], count: int, seed: int) -> list
     return queries
 
 
-def tfidf_ranker(sample: list[dict[str, object]], **settings: object) -> tuple[Ranker, int]:
-    """arxiv-sanity-lite's tf-idf (its compute.py), with the held-out title left out of each text."""
+def tfidf_ranker(sample: list[dict[str, object]], *, capped: bool) -> tuple[Ranker, int]:
+    """arxiv-sanity-lite's tf-idf, with the held-out title left out of each text."""
     ids = [str(paper["id"]) for paper in sample]
     texts = [f"{paper['abstract']} | {' '.join(paper['authors'])}" for paper in sample]  # type: ignore[arg-type]
-    vectorizer = TfidfVectorizer(
-        input="content",
-        encoding="utf-8",
-        decode_error="replace",
-        strip_accents="unicode",
-        lowercase=True,
-        analyzer="word",
-        stop_words="english",
-        token_pattern=ASL_TOKENS,
-        ngram_range=(1, 2),
-        norm="l2",
-        use_idf=True,
-        smooth_idf=True,
-        sublinear_tf=True,
-        **settings,  # type: ignore[arg-type]
-    )
+    vectorizer = tfidf_vectorizer(capped=capped)
     matrix = vectorizer.fit_transform(texts).tocsr()
 
     def ranked(text: str) -> list[str]:
@@ -400,8 +384,8 @@ def main() -> None:
         build_catalog(engine, data_dir, sample, clock)
 
         start = time.perf_counter()
-        capped, capped_size = tfidf_ranker(sample, max_features=20_000, min_df=5, max_df=0.1)
-        uncapped, uncapped_size = tfidf_ranker(sample, min_df=2)
+        capped, capped_size = tfidf_ranker(sample, capped=True)
+        uncapped, uncapped_size = tfidf_ranker(sample, capped=False)
         tfidf = {"tf-idf (arxiv-sanity-lite)": capped, "tf-idf (uncapped, min_df=2)": uncapped}
         clock.done("tf-idf fit", start, f"{capped_size:,} and {uncapped_size:,} features")
 
