@@ -175,7 +175,9 @@ class Sender:
             for edition_id in {outbox.edition_id for outbox, _ in rows}:
                 content = self._edition(session, edition_id)
                 readers = [
-                    members[s.email] for o, s in rows if o.edition_id == edition_id and s.email in members
+                    members[reader.email]
+                    for outbox, reader in rows
+                    if outbox.edition_id == edition_id and reader.email in members
                 ]
                 ranked[edition_id] = self.picks(session, content, readers)
             for outbox, subscriber in rows:

@@ -143,8 +143,9 @@ def keyword_ranking(
     def newest(match: str) -> Scored:
         return _newest_first(session, {**params, "match": match})
 
-    counts = {} if query.wants_exact_words else TERM_COUNTS.papers_with(session, terms)
-    threshold = max(COMMON_MIN, int((session.scalar(_SQLITE_INDEXED) or 0) * COMMON_SHARE))
+    catalog = session.scalar(_SQLITE_INDEXED) or 0
+    counts = {} if query.wants_exact_words else TERM_COUNTS.papers_with(session, terms, catalog)
+    threshold = max(COMMON_MIN, int(catalog * COMMON_SHARE))
     rare = [term for term in terms if counts.get(term, 0) <= threshold]
     common = [term for term in terms if term not in rare]
     if rare:
@@ -197,8 +198,8 @@ class TermCounts:
         self._known: dict[tuple[str, str], tuple[int, float]] = {}
         self._lock = threading.Lock()
 
-    def papers_with(self, session: Session, terms: Sequence[str]) -> dict[str, int]:
-        catalog = session.scalar(_SQLITE_INDEXED) or 0
+    def papers_with(self, session: Session, terms: Sequence[str], catalog: int) -> dict[str, int]:
+        """Papers with each of ``terms`` in a catalog of ``catalog`` indexed papers."""
         database, moment = str(session.get_bind().engine.url), time.monotonic()
         counts = {}
         for term in terms:
@@ -268,9 +269,11 @@ def snippet(text: str, terms: Sequence[str], *, length: int = SNIPPET_LENGTH) ->
     of given papers costs a seek per paper and term (20 ms for a page of a long query).
     """
     stems = sorted({_stem(word) for term in terms for word in term.split()}, key=len, reverse=True)
+    if not stems:
+        return ""
     text = " ".join(text.split())
     hits = [found.span() for found in re.finditer(rf"\b(?:{'|'.join(stems)})\w*", text, re.IGNORECASE)]
-    if not stems or not hits:
+    if not hits:
         return ""
     starts = [start for start, _ in hits]
     densest = max(range(len(hits)), key=lambda j: bisect.bisect_left(starts, starts[j] + length) - j)
