@@ -1,7 +1,9 @@
 """The search page: results with the matched words marked, filters, paging, and bad input answered."""
 
+import html
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -57,6 +59,33 @@ def test_every_page_has_a_search_box(site: TestClient) -> None:
 def test_bad_filters_are_400_with_a_reason(site: TestClient, params: dict[str, str], message: str) -> None:
     page = site.get("/search", params=params)
     assert page.status_code == 400 and message in page.text
+
+
+def test_the_next_page_keeps_every_filter(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data")
+    engine = create_db_engine(settings)
+    upgrade_database(engine)
+    by_author = {f"2502.{n:05d}": "Ada Lovelace" for n in range(1, 22)}
+    others = {f"2502.{n:05d}": "Grace Hopper" for n in range(22, 27)}
+    with write_session(engine) as session:
+        store_papers(
+            session,
+            [
+                paper(arxiv_id, f"Sparse coding {arxiv_id}", "Sparse codes of images.", author, "cs.LG")
+                for arxiv_id, author in {**by_author, **others}.items()
+            ],
+            rules=ListingRules(),
+        )
+    make_searchable(engine, settings.data_dir)
+    engine.dispose()
+    filters = {"q": "sparse", "category": "cs.LG", "since": "2025-01-01", "until": "2025-12-31"}
+    with TestClient(create_app(settings)) as client:
+        first = client.get("/search", params={**filters, "author": "Lovelace"}).text
+        assert len(result_ids(first)) == 20
+        next_link = html.unescape(re.findall(r'<a rel="next" href="([^"]+)"', first)[0])
+        second = client.get("/search" + next_link).text
+    assert len(result_ids(second)) == 1  # the 21st paper by Lovelace, not Hopper's five
+    assert set(result_ids(first) + result_ids(second)) == set(by_author)
 
 
 def test_no_results_says_so(site: TestClient) -> None:
