@@ -57,6 +57,18 @@ def test_similar_papers_are_the_nearest_others(engine: sa.Engine, topical: Seman
         assert topical.similar(session, "2599.99999", limit=3) == []
 
 
+def test_a_query_started_on_a_helper_thread_finds_what_it_would_find_inline(
+    engine: sa.Engine, topical: SemanticSearch
+) -> None:
+    pending = topical.start("robot hands", limit=3, filters=SearchFilters(category="cs.RO"))
+    assert pending is not None
+    with read_session(engine) as session:
+        inline = topical.scored(session, "robot hands", limit=3, filters=SearchFilters(category="cs.RO"))
+        assert pending.scored(session) == inline
+        assert [paper_id for paper_id, _ in inline] == ["2501.00006", "2501.00001"]
+    assert topical.start("   ", limit=3) is None
+
+
 def test_a_changed_paper_is_embedded_again_and_found_once(
     engine: sa.Engine, db_settings: Settings, topical: SemanticSearch
 ) -> None:

@@ -6,7 +6,11 @@ second on two cores), never on a request. At query time only the query is embedd
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +24,7 @@ from dailypapers.progress import ProgressHook
 from dailypapers.search.embedding import Embedder, ModelMissing, Vectors, default_embedder, paper_text
 from dailypapers.search.filters import SearchFilters, conditions
 from dailypapers.search.models import PaperEmbedding
-from dailypapers.search.vectors import VectorSearcher, decode, encode, index_path
+from dailypapers.search.vectors import Neighbour, VectorSearcher, decode, encode, index_path
 
 EMBED_BATCH = 256
 
@@ -117,12 +121,50 @@ def _resolve(session: Session, labels: list[int], filters: SearchFilters) -> dic
     return {label: paper_id for label, paper_id in rows}
 
 
+def _wanted(limit: int, filters: SearchFilters) -> int:
+    """How many nearest entries to ask the index for: filters are applied to the nearest ones, so
+    narrow filters look further; without filters a few more cover labels left by replaced vectors
+    and papers taken down."""
+    return limit + max(limit // 5, 10) if filters == SearchFilters() else limit * 8
+
+
+def _closest_papers(
+    session: Session, neighbours: list[Neighbour], limit: int, filters: SearchFilters
+) -> list[tuple[str, float]]:
+    papers = _resolve(session, [neighbour.label for neighbour in neighbours], filters)
+    # A paper whose vector was replaced may still have its old label too: the nearest one counts.
+    closest: dict[str, float] = {}
+    for neighbour in neighbours:
+        if neighbour.label in papers:
+            closest.setdefault(papers[neighbour.label], neighbour.similarity)
+    return list(closest.items())[:limit]
+
+
+@cache
+def _helpers() -> ThreadPoolExecutor:
+    """Threads for the part of a query that needs no database: one per core, as more would only
+    queue for the cores."""
+    return ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="semantic-query")
+
+
+@dataclass(frozen=True)
+class PendingMeaning:
+    """A query's nearest index entries, being found on a helper thread (see ``SemanticSearch.start``)."""
+
+    neighbours: Future[list[Neighbour]]
+    limit: int
+    filters: SearchFilters
+
+    def scored(self, session: Session) -> list[tuple[str, float]]:
+        """As ``SemanticSearch.scored``, once the helper is done."""
+        return _closest_papers(session, self.neighbours.result(), self.limit, self.filters)
+
+
 class SemanticSearch:
     """Query side of semantic search: the model, loaded on first use, and the vector index file."""
 
     def __init__(self, data_dir: Path, embedder: Callable[[], Embedder] = default_embedder) -> None:
         self._embedder = embedder
-        self._model_name: str | None = None
         self._data_dir = data_dir
         self._searcher: VectorSearcher | None = None
 
@@ -153,7 +195,24 @@ class SemanticSearch:
         if ready is None or not text.strip():
             return []
         embedder, searcher = ready
-        return self._nearest(session, searcher, embedder.embed([text])[0], limit, filters or SearchFilters())
+        filters = filters or SearchFilters()
+        neighbours = searcher.nearest(embedder.embed([text])[0], _wanted(limit, filters))
+        return _closest_papers(session, neighbours, limit, filters)
+
+    def start(self, text: str, *, limit: int, filters: SearchFilters | None = None) -> PendingMeaning | None:
+        """Begin ``scored`` on a helper thread; None where it would find nothing.
+
+        Embedding the query and walking the index take about as long as the keyword search of the
+        same query and need no database, so a hybrid search runs them side by side.
+        """
+        ready = self._ready()
+        if ready is None or not text.strip():
+            return None
+        embedder, searcher = ready
+        filters = filters or SearchFilters()
+        wanted = _wanted(limit, filters)
+        neighbours = _helpers().submit(lambda: searcher.nearest(embedder.embed([text])[0], wanted))
+        return PendingMeaning(neighbours, limit, filters)
 
     def similar(self, session: Session, paper_id: str, *, limit: int) -> list[str]:
         """Ids of the papers nearest to ``paper_id``, itself left out (its versions share its id)."""
@@ -161,24 +220,9 @@ class SemanticSearch:
         vector = stored_vectors(session, [paper_id]).get(paper_id)
         if ready is None or vector is None:
             return []
-        found = self._nearest(session, ready[1], vector, limit + 1, SearchFilters())
+        neighbours = ready[1].nearest(vector, _wanted(limit + 1, SearchFilters()))
+        found = _closest_papers(session, neighbours, limit + 1, SearchFilters())
         return [other for other, _ in found if other != paper_id][:limit]
-
-    @staticmethod
-    def _nearest(
-        session: Session, searcher: VectorSearcher, vector: Vectors, limit: int, filters: SearchFilters
-    ) -> list[tuple[str, float]]:
-        # Filters are applied to the nearest candidates, so narrow filters look further; without
-        # filters a few more cover labels left by replaced vectors and papers taken down.
-        wanted = limit + max(limit // 5, 10) if filters == SearchFilters() else limit * 8
-        neighbours = searcher.nearest(vector, wanted)
-        papers = _resolve(session, [neighbour.label for neighbour in neighbours], filters)
-        # A paper whose vector was replaced may still have its old label too: the nearest one counts.
-        closest: dict[str, float] = {}
-        for neighbour in neighbours:
-            if neighbour.label in papers:
-                closest.setdefault(papers[neighbour.label], neighbour.similarity)
-        return list(closest.items())[:limit]
 
 
 def store_shipped_vectors(engine: sa.Engine, path: Path) -> int:

@@ -92,10 +92,11 @@ def search_with_snippets(
     if not query.terms:
         return []
     depth = max(FUSION_DEPTH, offset + limit)
+    meaning = None
+    if semantic is not None and not query.wants_exact_words:
+        meaning = semantic.start(query.text, limit=depth, filters=filters)
     words = keyword_ranking(session, query, limit=depth, filters=filters)
-    ranked = words.paper_ids
-    if semantic is not None and semantic.available and not query.wants_exact_words:
-        ranked = combine(words.scored, semantic.scored(session, query.text, limit=depth, filters=filters))
+    ranked = words.paper_ids if meaning is None else combine(words.scored, meaning.scored(session))
     chosen = ranked[offset : offset + limit]
     papers = {paper.id: paper for paper in queries.papers_by_ids(session, chosen)}
     return [
