@@ -51,7 +51,6 @@ import numpy as np
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).parent))
-from threadpoolctl import threadpool_limits
 
 from ann_choice import clustered_vectors
 from dailypapers.db.engine import create_db_engine
@@ -487,8 +486,6 @@ def run(args: argparse.Namespace, data_dir: Path, tmp: Path) -> None:
     rows["keyword only"] = (keyword_times, None)
     rows[f"vector only (ranked, {FUSION_DEPTH})"] = (timed(vector_only, texts, warm), None)
     rows["  query embedding alone"] = (timed(lambda t: embedder.embed([t]), texts, warm), None)
-    with threadpool_limits(limits=1):
-        rows["  query embedding, 1 BLAS thread"] = (timed(lambda t: embedder.embed([t]), texts, warm), None)
     truth_held = [exact(vector) for vector in held_out]
     truth_text = [exact(vector) for vector in text_vectors]
     ann_held = [ann(vector) for vector in held_out]

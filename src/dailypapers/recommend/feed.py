@@ -14,17 +14,19 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from threadpoolctl import ThreadpoolController
 
 from dailypapers.community import queries as community
 from dailypapers.community.models import User, Vote
 from dailypapers.papers.models import ListingEntry, Paper
 from dailypapers.papers.text import plain_text
-from dailypapers.search.embedding import Vectors, one_blas_thread
+from dailypapers.search.embedding import Vectors
 from dailypapers.search.semantic import stored_vectors
 
 #: How far back the feed looks for papers, from the newest listed day.
@@ -77,6 +79,17 @@ def interests_of(session: Session, user: User) -> Interests:
         .limit(MAX_UPVOTES)
     ).all()
     return Interests(upvoted, user.followed_categories or (), user.followed_authors or ())
+
+
+@cache
+def _blas() -> ThreadpoolController:
+    return ThreadpoolController()
+
+
+def one_blas_thread() -> Any:
+    """A context in which numpy's BLAS runs on one thread: for small products, where threads only
+    wait for each other. (Finding the BLAS library costs 2 ms, so it is found once.)"""
+    return _blas().limit(limits=1)
 
 
 def taste(liked: Vectors, others: Vectors, *, ridge: float) -> Vectors:

