@@ -1,0 +1,78 @@
+"""Search in Chromium: from the box in the header to results found by meaning, with the matched
+words marked, then narrowed by the filters of the search page; with and without JavaScript."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from browser import BROWSER_MARKS, screenshot
+from dailypapers.db.engine import create_db_engine
+from dailypapers.db.migrate import upgrade_database
+from dailypapers.db.write import write_session
+from dailypapers.papers.rules import ListingRules
+from dailypapers.papers.service import store_papers
+from dailypapers.settings import Settings
+from dailypapers.web.app import create_app
+from search_papers import TOPICS, make_searchable, paper
+from servers import serving
+
+playwright = pytest.importorskip("playwright.sync_api")
+expect = playwright.expect
+pytestmark = BROWSER_MARKS
+
+
+@pytest.fixture(scope="module")
+def site_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A site whose papers are searchable by words and by meaning, as after `dailypapers index`."""
+    with pytest.MonkeyPatch.context() as environment:
+        for name in list(os.environ):
+            if name.startswith("DAILYPAPERS_"):
+                environment.delenv(name)
+        settings = Settings(data_dir=tmp_path_factory.mktemp("search") / "data")
+        engine = create_db_engine(settings)
+        upgrade_database(engine)
+        with write_session(engine) as session:
+            store_papers(session, [paper(i, *fields) for i, fields in TOPICS.items()], rules=ListingRules())
+        make_searchable(engine, settings.data_dir)
+        engine.dispose()
+        with serving(create_app(settings)) as url:
+            yield url
+
+
+def result_titles(page: playwright.Page) -> list[str]:
+    return page.locator("ol.search-results h2").all_inner_texts()
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["with-js", "without-js"])
+def test_a_reader_searches_from_the_header_and_narrows_the_results(
+    site_url: str, browser: playwright.Browser, javascript: bool
+) -> None:
+    context = browser.new_context(viewport={"width": 1000, "height": 900}, java_script_enabled=javascript)
+    page = context.new_page()
+    page.goto(site_url + "/")
+    page.get_by_role("searchbox", name="Search papers").fill("cancer screening radiographs")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/search?q=cancer+screening+radiographs")
+    # No word of the query is in the paper: it is found by meaning.
+    assert result_titles(page)[0] == "Finding tumours in chest X-rays"
+
+    page.get_by_label('Words, "a phrase", or an arXiv id').fill("robotic hands")
+    page.get_by_label("Category").fill("cs.RO")
+    page.get_by_role("button", name="Search", exact=True).click()
+    page.wait_for_url("**/search?q=robotic+hands&category=cs.RO**")
+    assert sorted(result_titles(page)) == [
+        "Grasp planning for multi-fingered hands",
+        "Teaching robot arms to pick up household items",
+    ]
+    marked = page.locator("ol.search-results .abstract mark").all_inner_texts()
+    assert [word.lower() for word in marked] == ["robotic", "hands"]
+    expect(page.get_by_label("Category")).to_have_value("cs.RO")  # the form keeps the filters
+    screenshot(page, f"search-{'js' if javascript else 'no-js'}")
+
+    page.get_by_label("Category").fill("not a category!")
+    page.get_by_role("button", name="Search", exact=True).click()
+    expect(page.get_by_role("alert")).to_contain_text("not an arXiv category")
+    context.close()
