@@ -34,7 +34,7 @@ The SVMs' C were the best of 0.001, 0.01, 0.1 and 1 (0.001 and 0.01 within noise
 tuning run with other users (seed 7, --papers 1500), so the baselines get their best shot. The ablations
 patch the module's constants for their calls and restore them. Vectors are the product's
 (default_embedder().embed(paper_text(title, abstract)) on the text as PaperRecord.build normalises it),
-kept in --cache keyed by paper id and model name, so a rerun skips embedding (15-20 papers/s on two
+kept in --cache keyed by paper id and model name, so a rerun skips embedding (about 23 papers/s on two
 idle cores, 3-6 papers/s when the machine is busy). ms/user is the time of one user's ranking (fit and
 score for the SVMs): wall time on a shared, noisy two-core machine, so read it as an order of magnitude.
 

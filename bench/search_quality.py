@@ -29,8 +29,8 @@ by query. Rows "RRF" are reciprocal-rank fusion for comparison (the site's first
 10/30/60 and keyword/meaning weights 1/1, 0.5/1, 1/0.5, once with the keyword list that needs all
 words and once ("+any-word") with the site's, which falls back to any word when none has them all.
 
-Embedding the catalog takes most of the time (about 15-20 papers/s on two cores: 10-15 min for
-10,000 papers). --data-dir keeps the built catalog: a later run with the same --papers and --seed
+Embedding the catalog takes most of the time (about 23 papers/s on two cores: 7-8 min for 10,000
+papers). --data-dir keeps the built catalog: a later run with the same --papers and --seed
 skips building, and an interrupted build goes on where it stopped. Without it a temporary directory
 is used and deleted at the end.
 """
