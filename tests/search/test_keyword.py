@@ -221,6 +221,20 @@ def test_the_any_term_fallback_takes_the_rarest_terms_that_fit_the_window(
     assert found == {"2201.12507", "hep-th/9901001"}
 
 
+def test_a_search_out_of_time_answers_with_what_it_found_and_leaves_the_session_working(
+    sqlite_catalog: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On SQLite a search reads the index for at most SEARCH_BUDGET_SECONDS; here none at all."""
+    with read_session(sqlite_catalog) as session:
+        assert keyword.keyword_ranking(session, parse_query("images"), limit=10).paper_ids != []
+    monkeypatch.setattr(keyword, "SEARCH_BUDGET_SECONDS", 0.0)
+    monkeypatch.setattr(keyword, "BUDGET_CHECK_STEPS", 1)
+    with read_session(sqlite_catalog) as session:
+        assert keyword.keyword_ranking(session, parse_query("images"), limit=10).paper_ids == []
+        # The budget ends with the search: the session's next statement runs as usual.
+        assert session.scalar(sa.text("SELECT count(*) FROM papers")) == 5
+
+
 def test_a_bulk_import_leaves_the_index_merged_into_one_segment(
     engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:

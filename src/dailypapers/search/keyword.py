@@ -15,7 +15,8 @@ import bisect
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,6 +59,12 @@ COMMON_MIN = 5_000
 SAMPLE_SHARE = 0.02
 #: How long a web process trusts the counts of papers it found for a term.
 TERM_COUNT_SECONDS = 600.0
+#: The longest one search reads the SQLite index. Filters that few matches pass make it read every
+#: match (at a million papers, "large language models" by an author nobody is: 8 s); when the time
+#: is up it answers with what it found so far.
+SEARCH_BUDGET_SECONDS = 0.5
+#: How often, in SQLite virtual machine steps, the budget is looked at.
+BUDGET_CHECK_STEPS = 10_000
 
 _SQLITE_BM25 = sa.text(
     f"""WITH recent AS MATERIALIZED (
@@ -143,16 +150,49 @@ def keyword_ranking(
     def newest(match: str) -> Scored:
         return _newest_first(session, {**params, "match": match})
 
-    catalog = session.scalar(_SQLITE_INDEXED) or 0
-    counts = {} if query.wants_exact_words else TERM_COUNTS.papers_with(session, terms, catalog)
-    threshold = max(COMMON_MIN, int(catalog * COMMON_SHARE))
-    rare = [term for term in terms if counts.get(term, 0) <= threshold]
-    common = [term for term in terms if term not in rare]
-    if rare:
-        found = _every_then_any(bm25, rare, _rarest(rare, counts), " OR ", any_term_fallback)
-        if found.scored or not common:
-            return found
-    return _every_then_any(newest, common, common, " OR ", any_term_fallback)
+    with _time_budget(session):
+        try:
+            catalog = session.scalar(_SQLITE_INDEXED) or 0
+            counts = {} if query.wants_exact_words else TERM_COUNTS.papers_with(session, terms, catalog)
+            threshold = max(COMMON_MIN, int(catalog * COMMON_SHARE))
+            rare = [term for term in terms if counts.get(term, 0) <= threshold]
+            common = [term for term in terms if term not in rare]
+            if rare:
+                found = _every_then_any(bm25, rare, _rarest(rare, counts), " OR ", any_term_fallback)
+                if found.scored or not common:
+                    return found
+            return _every_then_any(newest, common, common, " OR ", any_term_fallback)
+        except sa.exc.OperationalError as error:
+            if not _out_of_time(error):
+                raise
+            return KeywordRanking([], tuple(terms))
+
+
+@contextmanager
+def _time_budget(session: Session) -> Iterator[None]:
+    """SQLite statements in this context are interrupted once SEARCH_BUDGET_SECONDS have passed."""
+    connection: Any = session.connection().connection.driver_connection
+    deadline = time.monotonic() + SEARCH_BUDGET_SECONDS
+    connection.set_progress_handler(lambda: time.monotonic() > deadline, BUDGET_CHECK_STEPS)
+    try:
+        yield
+    finally:
+        connection.set_progress_handler(None, BUDGET_CHECK_STEPS)
+
+
+def _out_of_time(error: sa.exc.OperationalError) -> bool:
+    return "interrupted" in str(error.orig)
+
+
+def _until_out_of_time(run: Callable[[], Iterable[Any]]) -> list[Any]:
+    """The rows of a statement, or those it gave before ``_time_budget`` interrupted it."""
+    rows: list[Any] = []
+    try:
+        rows.extend(run())
+    except sa.exc.OperationalError as error:
+        if not _out_of_time(error):
+            raise
+    return rows
 
 
 def _every_then_any(
@@ -242,7 +282,9 @@ def _sqlite_ranking(session: Session, params: dict[str, Any]) -> Scored:
     # window was full, older matches may pass too, so rank every match rather than miss them.
     full = session.scalar(_SQLITE_MATCHES, {"match": params["match"], "cap": KEYWORD_WINDOW})
     if full == KEYWORD_WINDOW:
-        found = _scored(session.execute(_SQLITE_BM25, {**params, "window": -1}))
+        # Out of time, the window's papers are the answer.
+        every = _until_out_of_time(lambda: session.execute(_SQLITE_BM25, {**params, "window": -1}))
+        found = _scored(every) or found
     return found
 
 
@@ -250,10 +292,13 @@ def _newest_first(session: Session, params: dict[str, Any]) -> Scored:
     """Papers for common terms only, without bm25: when they are many, those with the terms in their
     title first; newest first; the relevance is by position."""
     wanted = {**params, "limit": params["offset"] + params["limit"], "offset": 0}
-    found = list(session.scalars(_SQLITE_NEWEST, wanted))
+    # Newest first, the papers come one by one: out of time, those found so far are kept.
+    found = _until_out_of_time(lambda: session.scalars(_SQLITE_NEWEST, wanted))
     if len(found) == wanted["limit"]:
         # Many papers have the terms (so finding the newest ones in the title is quick too).
-        titled = session.scalars(_SQLITE_NEWEST, {**wanted, "match": f"{{title}} : ({params['match']})"})
+        titled = _until_out_of_time(
+            lambda: session.scalars(_SQLITE_NEWEST, {**wanted, "match": f"{{title}} : ({params['match']})"})
+        )
         found = list(dict.fromkeys([*titled, *found]))[: wanted["limit"]]
     chosen = found[params["offset"] :]
     return [
