@@ -275,13 +275,13 @@ def evaluate(
     semantic.ranked(session, "warm up the model and the index", limit=TOP)
 
     def bm25(text: str) -> list[str]:
-        return [r.paper.id for r in search_with_snippets(session, text, limit=TOP)]
+        return [r.paper.id for r in search_with_snippets(session, text, limit=TOP).results]
 
     def embeddings(text: str) -> list[str]:
         return semantic.ranked(session, text, limit=TOP)
 
     def hybrid(text: str) -> list[str]:
-        return [r.paper.id for r in search_with_snippets(session, text, limit=TOP, semantic=semantic)]
+        return [r.paper.id for r in search_with_snippets(session, text, limit=TOP, semantic=semantic).results]
 
     product: dict[str, Ranker] = {"bm25 (FTS5)": bm25, "embeddings (MiniLM)": embeddings, "hybrid": hybrid}
     ranks: dict[str, dict[str, list[int | None]]] = {}

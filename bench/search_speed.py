@@ -590,7 +590,8 @@ def run(args: argparse.Namespace, data_dir: Path, tmp: Path) -> None:
         with read_session(engine) as session:
             found = search_with_snippets(session, text, limit=PAGE, filters=filters)
         ms = (time.perf_counter() - start) * 1000
-        print(f"  {ms:8.1f} ms {len(found):>3} results  {text!r} {filters}")
+        cut = ", cut short" if found.cut_short else ""
+        print(f"  {ms:8.1f} ms {len(found.results):>3} results{cut}  {text!r} {filters}")
     sample = texts[:AGREEMENT_QUERIES]
     kept_share, broad = exact_agreement(engine, sample)
     print(

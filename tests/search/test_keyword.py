@@ -226,11 +226,13 @@ def test_a_search_out_of_time_answers_with_what_it_found_and_leaves_the_session_
 ) -> None:
     """On SQLite a search reads the index for at most SEARCH_BUDGET_SECONDS; here none at all."""
     with read_session(sqlite_catalog) as session:
-        assert keyword.keyword_ranking(session, parse_query("images"), limit=10).paper_ids != []
+        in_time = keyword.keyword_ranking(session, parse_query("images"), limit=10)
+        assert in_time.paper_ids != [] and not in_time.cut_short
     monkeypatch.setattr(keyword, "SEARCH_BUDGET_SECONDS", 0.0)
     monkeypatch.setattr(keyword, "BUDGET_CHECK_STEPS", 1)
     with read_session(sqlite_catalog) as session:
-        assert keyword.keyword_ranking(session, parse_query("images"), limit=10).paper_ids == []
+        out_of_time = keyword.keyword_ranking(session, parse_query("images"), limit=10)
+        assert out_of_time.paper_ids == [] and out_of_time.cut_short
         # The budget ends with the search: the session's next statement runs as usual.
         assert session.scalar(sa.text("SELECT count(*) FROM papers")) == 5
 

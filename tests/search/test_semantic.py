@@ -24,7 +24,7 @@ def search(engine: sa.Engine, semantic: SemanticSearch | None, text: str, **filt
             semantic=semantic,
             filters=SearchFilters(**filters),  # type: ignore[arg-type]
         )
-        return [result.paper.id for result in found]
+        return [result.paper.id for result in found.results]
 
 
 def test_a_paper_is_found_by_meaning_when_no_word_matches(engine: sa.Engine, topical: SemanticSearch) -> None:

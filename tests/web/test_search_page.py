@@ -13,6 +13,7 @@ from dailypapers.db.migrate import upgrade_database
 from dailypapers.db.write import write_session
 from dailypapers.papers.rules import ListingRules
 from dailypapers.papers.service import store_papers
+from dailypapers.search import keyword
 from dailypapers.settings import Settings
 from dailypapers.web.app import create_app
 from search_papers import TOPICS, make_searchable, paper
@@ -86,6 +87,14 @@ def test_the_next_page_keeps_every_filter(tmp_path: Path) -> None:
         second = client.get("/search" + next_link).text
     assert len(result_ids(second)) == 1  # the 21st paper by Lovelace, not Hopper's five
     assert set(result_ids(first) + result_ids(second)) == set(by_author)
+
+
+def test_a_search_out_of_time_says_so(site: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(keyword, "SEARCH_BUDGET_SECONDS", 0.0)
+    monkeypatch.setattr(keyword, "BUDGET_CHECK_STEPS", 1)
+    page = site.get("/search", params={"q": "paragraph"})
+    assert page.status_code == 200
+    assert "No paper matching paragraph was found in time" in page.text
 
 
 def test_no_results_says_so(site: TestClient) -> None:

@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -104,6 +104,8 @@ class KeywordRanking:
     scored: Scored
     #: The terms that found them (all of them, or the ones the search kept), for ``snippet``.
     terms: tuple[str, ...]
+    #: The search ran out of time (SEARCH_BUDGET_SECONDS) and ranked what it had found by then.
+    cut_short: bool = False
 
     @property
     def paper_ids(self) -> list[str]:
@@ -150,32 +152,47 @@ def keyword_ranking(
     def newest(match: str) -> Scored:
         return _newest_first(session, {**params, "match": match})
 
-    with _time_budget(session):
+    def ranking() -> KeywordRanking:
+        catalog = session.scalar(_SQLITE_INDEXED) or 0
+        counts = {} if query.wants_exact_words else TERM_COUNTS.papers_with(session, terms, catalog)
+        threshold = max(COMMON_MIN, int(catalog * COMMON_SHARE))
+        rare = [term for term in terms if counts.get(term, 0) <= threshold]
+        common = [term for term in terms if term not in rare]
+        if rare:
+            found = _every_then_any(bm25, rare, _rarest(rare, counts), " OR ", any_term_fallback)
+            if found.scored or not common:
+                return found
+        return _every_then_any(newest, common, common, " OR ", any_term_fallback)
+
+    with _time_budget(session) as budget:
         try:
-            catalog = session.scalar(_SQLITE_INDEXED) or 0
-            counts = {} if query.wants_exact_words else TERM_COUNTS.papers_with(session, terms, catalog)
-            threshold = max(COMMON_MIN, int(catalog * COMMON_SHARE))
-            rare = [term for term in terms if counts.get(term, 0) <= threshold]
-            common = [term for term in terms if term not in rare]
-            if rare:
-                found = _every_then_any(bm25, rare, _rarest(rare, counts), " OR ", any_term_fallback)
-                if found.scored or not common:
-                    return found
-            return _every_then_any(newest, common, common, " OR ", any_term_fallback)
+            found = ranking()
         except sa.exc.OperationalError as error:
             if not _out_of_time(error):
                 raise
-            return KeywordRanking([], tuple(terms))
+            found = KeywordRanking([], tuple(terms))
+    return replace(found, cut_short=budget.spent)
+
+
+@dataclass
+class _Budget:
+    deadline: float
+    #: Whether a statement was interrupted for want of time.
+    spent: bool = False
+
+    def over(self) -> bool:
+        self.spent = time.monotonic() > self.deadline
+        return self.spent
 
 
 @contextmanager
-def _time_budget(session: Session) -> Iterator[None]:
+def _time_budget(session: Session) -> Iterator[_Budget]:
     """SQLite statements in this context are interrupted once SEARCH_BUDGET_SECONDS have passed."""
     connection: Any = session.connection().connection.driver_connection
-    deadline = time.monotonic() + SEARCH_BUDGET_SECONDS
-    connection.set_progress_handler(lambda: time.monotonic() > deadline, BUDGET_CHECK_STEPS)
+    budget = _Budget(time.monotonic() + SEARCH_BUDGET_SECONDS)
+    connection.set_progress_handler(budget.over, BUDGET_CHECK_STEPS)
     try:
-        yield
+        yield budget
     finally:
         connection.set_progress_handler(None, BUDGET_CHECK_STEPS)
 

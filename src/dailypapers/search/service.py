@@ -42,6 +42,13 @@ class SearchResult:
     snippet: str
 
 
+@dataclass(frozen=True)
+class SearchPage:
+    results: list[SearchResult]
+    #: The keyword search ran out of time and ranked only what it had found by then.
+    cut_short: bool = False
+
+
 def _scaled(scored: Sequence[tuple[str, float]]) -> dict[str, float]:
     """Scores mapped onto [0, 1] within their list (min-max), best 1."""
     if not scored:
@@ -79,7 +86,7 @@ def search_with_snippets(
     offset: int = 0,
     filters: SearchFilters | None = None,
     semantic: SemanticSearch | None = None,
-) -> list[SearchResult]:
+) -> SearchPage:
     """A page of the papers best matching ``text`` and ``filters``, each with its snippet.
 
     Without ``semantic`` (or before the vector index exists) the ranking is keyword relevance alone.
@@ -88,9 +95,9 @@ def search_with_snippets(
     if query.arxiv_id is not None and offset == 0:
         paper = queries.paper_by_id(session, query.arxiv_id)
         if paper is not None and not paper.deleted:
-            return [SearchResult(paper, "")]
+            return SearchPage([SearchResult(paper, "")])
     if not query.terms:
-        return []
+        return SearchPage([])
     depth = max(FUSION_DEPTH, offset + limit)
     meaning = None
     if semantic is not None and not query.wants_exact_words:
@@ -99,18 +106,20 @@ def search_with_snippets(
     ranked = words.paper_ids if meaning is None else combine(words.scored, meaning.scored(session))
     chosen = ranked[offset : offset + limit]
     papers = {paper.id: paper for paper in queries.papers_by_ids(session, chosen)}
-    return [
+    results = [
         SearchResult(papers[paper_id], snippet(papers[paper_id].abstract, words.terms))
         for paper_id in chosen
         if paper_id in papers
     ]
+    return SearchPage(results, words.cut_short)
 
 
 def search_papers(
     session: Session, text: str, *, limit: int, semantic: SemanticSearch | None = None
 ) -> list[Paper]:
     """The papers best matching ``text``, best first; none for an empty query."""
-    return [result.paper for result in search_with_snippets(session, text, limit=limit, semantic=semantic)]
+    found = search_with_snippets(session, text, limit=limit, semantic=semantic)
+    return [result.paper for result in found.results]
 
 
 def update_search_index(engine: sa.Engine, *, progress: ProgressHook | None = None) -> int:

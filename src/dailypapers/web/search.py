@@ -73,14 +73,15 @@ def search_router(
             found = search_with_snippets(
                 session, q, limit=PAGE_SIZE + 1, offset=page * PAGE_SIZE, filters=filters, semantic=semantic
             )
-            hidden = community.hidden_among(session, [result.paper.id for result in found])
-        results = [result for result in found[:PAGE_SIZE] if result.paper.id not in hidden]
+            hidden = community.hidden_among(session, [result.paper.id for result in found.results])
+        results = [result for result in found.results[:PAGE_SIZE] if result.paper.id not in hidden]
         return renderer.page(
             request,
             "search.html",
             user=members.current(request),
             results=results,
-            more=len(found) > PAGE_SIZE,
+            more=len(found.results) > PAGE_SIZE,
+            cut_short=found.cut_short,
             **context,
         )
 
