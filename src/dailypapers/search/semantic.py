@@ -147,6 +147,16 @@ def _helpers() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="semantic-query")
 
 
+_Runner = Callable[[Callable[[], list[Neighbour]]], Future[list[Neighbour]]]
+
+
+def _at_once(find: Callable[[], list[Neighbour]]) -> Future[list[Neighbour]]:
+    """``find`` run in the calling thread, its answer as a finished future."""
+    done: Future[list[Neighbour]] = Future()
+    done.set_result(find())
+    return done
+
+
 @dataclass(frozen=True)
 class PendingMeaning:
     """A query's nearest index entries, being found on a helper thread (see ``SemanticSearch.start``)."""
@@ -191,13 +201,8 @@ class SemanticSearch:
         self, session: Session, text: str, *, limit: int, filters: SearchFilters | None = None
     ) -> list[tuple[str, float]]:
         """As ``ranked``, each id with its cosine similarity to ``text``."""
-        ready = self._ready()
-        if ready is None or not text.strip():
-            return []
-        embedder, searcher = ready
-        filters = filters or SearchFilters()
-        neighbours = searcher.nearest(embedder.embed([text])[0], _wanted(limit, filters))
-        return _closest_papers(session, neighbours, limit, filters)
+        pending = self._find(text, limit, filters or SearchFilters(), _at_once)
+        return [] if pending is None else pending.scored(session)
 
     def start(self, text: str, *, limit: int, filters: SearchFilters | None = None) -> PendingMeaning | None:
         """Begin ``scored`` on a helper thread; None where it would find nothing.
@@ -205,13 +210,16 @@ class SemanticSearch:
         Embedding the query and walking the index take about as long as the keyword search of the
         same query and need no database, so a hybrid search runs them side by side.
         """
+        return self._find(text, limit, filters or SearchFilters(), _helpers().submit)
+
+    def _find(self, text: str, limit: int, filters: SearchFilters, run: _Runner) -> PendingMeaning | None:
+        """The query's nearest index entries, found by ``run`` (here, or on a helper thread)."""
         ready = self._ready()
         if ready is None or not text.strip():
             return None
         embedder, searcher = ready
-        filters = filters or SearchFilters()
         wanted = _wanted(limit, filters)
-        neighbours = _helpers().submit(lambda: searcher.nearest(embedder.embed([text])[0], wanted))
+        neighbours = run(lambda: searcher.nearest(embedder.embed([text])[0], wanted))
         return PendingMeaning(neighbours, limit, filters)
 
     def similar(self, session: Session, paper_id: str, *, limit: int) -> list[str]:
