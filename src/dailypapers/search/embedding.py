@@ -68,10 +68,8 @@ def encoder_graph(weights: dict[str, Vectors], config: dict[str, Any]) -> bytes:
         return node("Add", [product, constant(prefix + ".bias", bias)])
 
     def norm(x: str, prefix: str) -> str:
-        scale, shift = (
-            constant(prefix + ".weight", weights[prefix + ".weight"]),
-            constant(prefix + ".bias", weights[prefix + ".bias"]),
-        )
+        scale = constant(prefix + ".weight", weights[prefix + ".weight"])
+        shift = constant(prefix + ".bias", weights[prefix + ".bias"])
         return node("LayerNormalization", [x, scale, shift], axis=-1, epsilon=config["layer_norm_eps"])
 
     def gelu(x: str) -> str:
