@@ -79,6 +79,16 @@ class Vote(Base):
     created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, index=True)
 
 
+class Dismissal(Base):
+    """A member saying "not interested" in a paper: it leaves their feed and teaches it what they skip."""
+
+    __tablename__ = "dismissals"
+
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    paper_id: Mapped[str] = mapped_column(sa.ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime)
+
+
 class PaperActivity(Base):
     """What the community did with a paper: counts kept exact, and whether moderators hid it."""
 
@@ -135,5 +145,6 @@ class AuditEntry(Base):
 
 
 VOTES = cast(sa.Table, Vote.__table__)
+DISMISSALS = cast(sa.Table, Dismissal.__table__)
 PAPER_ACTIVITY = cast(sa.Table, PaperActivity.__table__)
 REPORTS = cast(sa.Table, Report.__table__)

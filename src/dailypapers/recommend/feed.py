@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from threadpoolctl import ThreadpoolController
 
 from dailypapers.community import queries as community
+from dailypapers.community.dismissals import dismissed_paper_ids
 from dailypapers.community.models import User, Vote
 from dailypapers.papers.models import ListingEntry, Paper
 from dailypapers.papers.text import plain_text
@@ -49,6 +50,8 @@ class Interests:
     upvoted: Sequence[str]
     categories: Sequence[str] = ()
     authors: Sequence[str] = ()
+    #: Papers the member marked "not interested": never picked.
+    dismissed: Sequence[str] = ()
 
     @property
     def empty(self) -> bool:
@@ -78,7 +81,8 @@ def interests_of(session: Session, user: User) -> Interests:
         .order_by(Vote.created_at.desc())
         .limit(MAX_UPVOTES)
     ).all()
-    return Interests(upvoted, user.followed_categories or (), user.followed_authors or ())
+    dismissed = dismissed_paper_ids(session, [user.id])[user.id]
+    return Interests(upvoted, user.followed_categories or (), user.followed_authors or (), dismissed)
 
 
 @cache
@@ -131,7 +135,7 @@ def rank(
     limit: int,
 ) -> list[Pick]:
     """The best ``limit`` candidates for ``interests``, each with its reason; pure, for the bench."""
-    already = set(interests.upvoted)
+    already = {*interests.upvoted, *interests.dismissed}
     shown = [c for c in candidates if c.paper_id not in already]
     if not shown or interests.empty:
         return []
@@ -239,11 +243,21 @@ def picks_for_members(
         if len(upvoted[user_id]) < MAX_UPVOTES:
             upvoted[user_id].append(paper_id)
     liked_ids = sorted({paper_id for ids in upvoted.values() for paper_id in ids})
+    dismissed = dismissed_paper_ids(session, list(upvoted))
     liked = {c.paper_id: c for c in _candidates(session, liked_ids)}
     vectors = {**pool.vectors, **stored_vectors(session, [i for i in liked_ids if i not in pool.vectors])}
     picks = {}
     for user in users:
-        interests = Interests(upvoted[user.id], user.followed_categories or (), user.followed_authors or ())
+        interests = Interests(
+            upvoted[user.id], user.followed_categories or (), user.followed_authors or (), dismissed[user.id]
+        )
         mine = [liked[paper_id] for paper_id in upvoted[user.id] if paper_id in liked]
         picks[user.id] = rank(interests, pool.candidates, vectors, mine, limit=limit)
     return picks
+
+
+def rank_papers_for(session: Session, user: User, paper_ids: list[str]) -> list[Pick]:
+    """``paper_ids`` in ``user``'s own order ("for you"), each with its reason; none when the feed
+    knows nothing of the member yet (no upvotes, no follows)."""
+    pool = candidate_pool(session, paper_ids)
+    return picks_for_members(session, [user], pool, limit=len(pool.candidates)).get(user.id, [])
