@@ -1,4 +1,4 @@
-""""Not interested", on SQLite and PostgreSQL: idempotent, undoable, one member's alone."""
+"""Not interested, on SQLite and PostgreSQL: idempotent, undoable, one member's alone."""
 
 from __future__ import annotations
 
@@ -46,6 +46,6 @@ def test_an_unknown_paper_is_refused_and_nothing_is_stored(
     catalog: sa.Engine, member: Callable[[str], User]
 ) -> None:
     ada = member("ada@example.org")
-    with pytest.raises(NoSuchPaper, match="no paper 2599.99999"), write_session(catalog) as session:
+    with pytest.raises(NoSuchPaper, match=r"no paper 2599\.99999"), write_session(catalog) as session:
         dismiss(session, ada, "2599.99999")
     assert dismissed(catalog, ada) == {ada.id: []}

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 import sqlalchemy as sa
+from fastapi.testclient import TestClient
 
 from dailypapers.db.write import write_session
 from dailypapers.digest.render import DigestRenderer
@@ -13,6 +14,7 @@ from dailypapers.digest.sender import Sender
 from dailypapers.digest.service import DigestLinks, confirm, subscribe, unsubscribe
 from dailypapers.mail.transport import transport_from_settings
 from dailypapers.settings import Settings
+from dailypapers.web.app import create_app
 from smtp_sink import SmtpServer
 
 SECRET = "digest-test-secret"
@@ -50,3 +52,10 @@ def subscriber(engine: sa.Engine) -> Callable[..., int]:
         return subscription.subscriber_id
 
     return add
+
+
+@pytest.fixture
+def digest_site(mail_settings: Settings) -> Iterator[TestClient]:
+    """The site the digest's links lead to, signing with the senders' secret."""
+    with TestClient(create_app(mail_settings.model_copy(update={"secret_key": SECRET}))) as client:
+        yield client

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import re
 from collections.abc import Callable
 
 import sqlalchemy as sa
+from fastapi.testclient import TestClient
 
 from dailypapers.community.accounts import create_sign_in_link, use_sign_in_link
+from dailypapers.community.dismissals import dismissed_paper_ids
+from dailypapers.community.models import User
 from dailypapers.community.votes import set_vote
 from dailypapers.db.write import read_session, write_session
 from dailypapers.digest.editions import build_edition
-from dailypapers.digest.models import OutboxMessage, Subscriber
+from dailypapers.digest.models import Edition, OutboxMessage, Subscriber
 from dailypapers.digest.sender import Sender, SendReport
 from dailypapers.search.semantic import SemanticSearch
 from smtp_sink import SmtpServer
@@ -105,6 +109,44 @@ def test_members_get_personal_picks_with_the_reason(
     assert "Teaching robot arms" in top  # the most upvoted paper of the day
     assert "Grasp planning for multi-fingered hands" in picks.split("\n* ")[1]
     assert "because you upvoted “Teaching robot arms to pick up household items”" in picks
+
+
+def test_a_pick_marked_not_interested_from_the_mail_leaves_the_members_picks(
+    engine: sa.Engine,
+    topical: SemanticSearch,
+    subscriber: Callable[..., int],
+    make_sender: Callable[..., Sender],
+    smtp_server: SmtpServer,
+    digest_site: TestClient,
+) -> None:
+    with write_session(engine) as session:
+        member = use_sign_in_link(session, create_sign_in_link(session, "reader@example.org"))
+        set_vote(session, member, ROBOT_ARMS, up=True)
+    subscriber("reader@example.org")
+    build(engine)
+    sender = make_sender(digest_papers=1, digest_picks=2)
+    send(sender)
+    html = smtp_server.handler.messages[0].get_body(("html",)).get_content()  # type: ignore[union-attr]
+    first_pick = html.split("Picked for you")[1].split('class="card"')[1]
+    assert "Grasp planning for multi-fingered hands" in first_pick
+    link = re.search(r'href="http://[^/"]+(/digest/not-interested/[^"]+)"', first_pick)
+    assert link is not None
+    question = digest_site.get(link[1])  # what a mail scanner opening the link sees: a question
+    assert "Not interested in “Grasp planning for multi-fingered hands”?" in question.text
+    assert dismissed(engine, member) == []
+    assert digest_site.post(link[1][:-2] + "xx").status_code == 400  # a link we did not send
+    assert dismissed(engine, member) == []
+    assert digest_site.post(link[1]).status_code == 200
+    assert dismissed(engine, member) == [GRASPING]
+    with read_session(engine) as session:
+        content = sender.content(session, session.scalars(sa.select(Edition)).one())
+        picks = sender.picks(session, content, [session.get_one(User, member.id)])[member.id]
+    assert picks and GRASPING not in [pick.paper_id for pick in picks]
+
+
+def dismissed(engine: sa.Engine, member: User) -> list[str]:
+    with read_session(engine) as session:
+        return dismissed_paper_ids(session, [member.id])[member.id]
 
 
 def test_refusals_for_now_are_retried_and_for_good_bounce_then_suppress(

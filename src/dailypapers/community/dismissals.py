@@ -1,4 +1,4 @@
-""" "Not interested": a member takes a paper out of their feed, and the feed learns from it.
+"""Not interested: a member takes a paper out of their feed, and the feed learns from it.
 
 A dismissal is a negative example for the member's ranking (``recommend.feed``), the counterpart of
 an upvote. Dismissing twice, or undoing what is not dismissed, changes nothing: forms and digest

@@ -121,6 +121,19 @@ def ranked_entries(
     return [_listed(row) for row in rows]
 
 
+def listed_paper_ids(session: Session, first: dt.date, last: dt.date) -> list[str]:
+    """Every paper shown on the lists from ``first`` to ``last``, once each: what a member's own
+    order of a period ranks."""
+    statement = (
+        sa.select(ListingEntry.paper_id)
+        .join(Paper, Paper.id == ListingEntry.paper_id)
+        .outerjoin(PaperActivity, PaperActivity.paper_id == ListingEntry.paper_id)
+        .where(ListingEntry.day.between(first, last), _VISIBLE)
+        .distinct()
+    )
+    return list(session.scalars(statement))
+
+
 def trending(session: Session, window: TrendingWindow, *, limit: int = 50) -> list[ListedPaper]:
     """The papers with the highest trending score over ``window``, wherever they were listed."""
     scores = _trending_scores(session, window)

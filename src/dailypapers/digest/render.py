@@ -115,6 +115,11 @@ class DigestRenderer:
             "categories": subscriber.categories,
             "papers": papers,
             "picks": picks,
+            "not_interested_urls": {
+                card.paper_id: f"{self.site_url}/digest/not-interested/"
+                + self.links.not_interested_token(subscriber.id, card.paper_id)
+                for card, _ in picks
+            },
             "unsubscribe_url": f"{self.site_url}/digest/unsubscribe/{token}",
             "preferences_url": f"{self.site_url}/digest/preferences/{token}",
         }

@@ -16,6 +16,8 @@ from email_validator import EmailNotValidError, validate_email
 from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
+from dailypapers.community.dismissals import dismiss
+from dailypapers.community.models import User
 from dailypapers.db.upsert import insert_ignore
 from dailypapers.digest.models import Subscriber
 
@@ -136,6 +138,21 @@ def unsubscribe(session: Session, subscriber_id: int) -> Subscriber | None:
     return subscriber
 
 
+def dismiss_for_subscriber(session: Session, subscriber_id: int, paper_id: str) -> bool:
+    """ "Not interested" from a digest's personal pick: dismissed for the member whose address the
+    digest went to. False when there is no such member (any more)."""
+    subscriber = session.get(Subscriber, subscriber_id)
+    member = (
+        session.scalar(sa.select(User).where(User.email == subscriber.email, User.hidden.is_(False)))
+        if subscriber is not None
+        else None
+    )
+    if member is None:
+        return False
+    dismiss(session, member, paper_id)
+    return True
+
+
 def update_preferences(
     session: Session, subscriber_id: int, frequency: str, categories: Iterable[str]
 ) -> Subscriber | None:
@@ -154,12 +171,25 @@ class DigestLinks:
     def __init__(self, secret: str) -> None:
         self._confirm = URLSafeTimedSerializer(secret, salt="digest-confirm")
         self._manage = URLSafeSerializer(secret, salt="digest-manage")
+        self._dismiss = URLSafeSerializer(secret, salt="digest-not-interested")
 
     def confirm_token(self, subscriber_id: int) -> str:
         return self._confirm.dumps(subscriber_id)
 
     def manage_token(self, subscriber_id: int) -> str:
         return self._manage.dumps(subscriber_id)
+
+    def not_interested_token(self, subscriber_id: int, paper_id: str) -> str:
+        """For the "not interested" link under a personal pick; like unsubscribing, it never expires."""
+        return self._dismiss.dumps([subscriber_id, paper_id])
+
+    def not_interested(self, token: str) -> tuple[int, str]:
+        """The subscriber and paper of a "not interested" link."""
+        try:
+            subscriber_id, paper_id = self._dismiss.loads(token)
+        except (BadSignature, ValueError, TypeError):
+            raise InvalidLink("this link is not one we sent") from None
+        return int(subscriber_id), str(paper_id)
 
     def confirmed_id(self, token: str) -> int:
         try:

@@ -257,7 +257,12 @@ def picks_for_members(
 
 
 def rank_papers_for(session: Session, user: User, paper_ids: list[str]) -> list[Pick]:
-    """``paper_ids`` in ``user``'s own order ("for you"), each with its reason; none when the feed
-    knows nothing of the member yet (no upvotes, no follows)."""
+    """``paper_ids`` in ``user``'s own order ("for you"), each with its reason, those the member
+    upvoted last (they know them) and those they dismissed left out; none when the feed knows
+    nothing of the member yet (no upvotes, no follows)."""
     pool = candidate_pool(session, paper_ids)
-    return picks_for_members(session, [user], pool, limit=len(pool.candidates)).get(user.id, [])
+    picks = picks_for_members(session, [user], pool, limit=len(pool.candidates)).get(user.id, [])
+    if not picks:
+        return []
+    upvoted = set(interests_of(session, user).upvoted)
+    return picks + [Pick(c.paper_id, 0.0, "you upvoted it") for c in pool.candidates if c.paper_id in upvoted]

@@ -16,6 +16,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from dailypapers.community import comments
+from dailypapers.community.dismissals import dismiss, undo_dismissal
 from dailypapers.community.models import User
 from dailypapers.community.queries import TrendingWindow, is_shown, trending
 from dailypapers.community.submissions import SubmissionRefused, submit_paper
@@ -74,6 +75,27 @@ def community_router(
             return JSONResponse({"paper": paper_id, "upvotes": count, "upvoted": is_up})
         back = next_path if isinstance(next_path, str) else None
         return RedirectResponse(local_path(back, f"/papers/{paper_id}"), status_code=303)
+
+    @router.post("/papers/{arxiv_id:path}/not-interested", response_model=None)
+    def not_interested(
+        request: Request,
+        arxiv_id: str,
+        csrf_token: CsrfToken = None,
+        undo: Annotated[bool, Form()] = False,
+        next_path: Annotated[str, Form(alias="next", max_length=500)] = "/for-you",
+    ) -> Response:
+        """Take a paper out of the member's feed (or put it back, with ``undo``); the page it was
+        dismissed from then offers to undo it."""
+        renderer.csrf.check(request, csrf_token)
+        user = members.required(request)
+        paper_id = visible_paper_id(arxiv_id)
+        Limits.hit(limits.votes, request, user)
+        with write_session(engine) as session:
+            (undo_dismissal if undo else dismiss)(session, user, paper_id)
+        back = local_path(next_path, "/for-you")
+        if not undo:
+            back += ("&" if "?" in back else "?") + f"dismissed={quote(paper_id)}"
+        return RedirectResponse(back, status_code=303)
 
     @router.get("/submit", response_class=HTMLResponse)
     def submit_form(request: Request) -> HTMLResponse:

@@ -5,28 +5,48 @@ from __future__ import annotations
 import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
+from sqlalchemy.orm import Session
 
 from dailypapers.community import queries as community
 from dailypapers.community.votes import upvoted_among
 from dailypapers.db.write import read_session
+from dailypapers.papers import queries
+from dailypapers.papers.models import Paper
 from dailypapers.recommend.feed import for_you
 from dailypapers.web.members import Members
 from dailypapers.web.rendering import Renderer
+
+
+def dismissed_paper(session: Session, paper_id: str | None) -> Paper | None:
+    """The paper a member just marked "not interested", for the notice that offers to undo it."""
+    if not paper_id or len(paper_id) > 64:
+        return None
+    return queries.paper_by_id(session, paper_id)
 
 
 def for_you_router(engine: sa.Engine, renderer: Renderer, members: Members) -> APIRouter:
     router = APIRouter(include_in_schema=False)
 
     @router.get("/for-you", response_class=HTMLResponse)
-    def for_you_page(request: Request) -> HTMLResponse:
+    def for_you_page(request: Request, dismissed: str | None = None) -> HTMLResponse:
         user = members.current(request)
         with read_session(engine) as session:
             picks, personal = for_you(session, user)
             listed = community.listed_papers(session, [pick.paper_id for pick in picks])
             voted = upvoted_among(session, user, [item.paper.id for item in listed])
+            just_dismissed = dismissed_paper(session, dismissed) if user else None
         reasons = {pick.paper_id: pick.reason for pick in picks}
         return renderer.page(
-            request, "for_you.html", user=user, listed=listed, reasons=reasons, personal=personal, voted=voted
+            request,
+            "for_you.html",
+            user=user,
+            listed=listed,
+            reasons=reasons,
+            personal=personal,
+            voted=voted,
+            dismissable=personal,
+            next_path="/for-you",
+            just_dismissed=just_dismissed,
         )
 
     return router

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Request
@@ -12,19 +12,24 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from dailypapers.community import queries as community
 from dailypapers.community.comments import threads_of
+from dailypapers.community.models import User
 from dailypapers.community.votes import upvoted_among
 from dailypapers.db.write import read_session
 from dailypapers.papers import queries
 from dailypapers.papers.citation import bibtex
 from dailypapers.papers.ids import InvalidArxivId, parse_arxiv_id
 from dailypapers.papers.periods import InvalidPeriod, Period, PeriodKind, parse_period, period_of
+from dailypapers.recommend.feed import rank_papers_for
 from dailypapers.search.semantic import SemanticSearch
+from dailypapers.web.for_you import dismissed_paper
 from dailypapers.web.members import SESSION_COOKIE, Members
 from dailypapers.web.rendering import PageParts, Renderer
 
 PERIOD_NAMES: tuple[tuple[PeriodKind, str], ...] = (("date", "Day"), ("week", "Week"), ("month", "Month"))
 #: Entries shown on one page of a period; a month of a busy field holds thousands.
 PAGE_SIZE = 100
+#: The orders of a list: the community's (by upvotes) and the member's own ("for you").
+ListOrder = Literal["community", "for-you"]
 #: Similar papers shown under a paper.
 SIMILAR = 6
 
@@ -46,7 +51,10 @@ def pages_router(
             if "paper" in context:
                 shown.append(context["paper"].id)
             with read_session(engine) as session:
-                return {"voted": upvoted_among(session, members.current(request), shown)}
+                return {
+                    "voted": upvoted_among(session, members.current(request), shown),
+                    "just_dismissed": dismissed_paper(session, request.query_params.get("dismissed")),
+                }
 
         return votes
 
@@ -62,16 +70,48 @@ def pages_router(
 
         return await run_in_threadpool(page)
 
-    async def period_page(request: Request, period: Period | None, page: int) -> HTMLResponse:
-        return await cached(request, ("list", period, page), lambda: period_parts(period, page))
+    async def period_page(
+        request: Request, period: Period | None, page: int, order: ListOrder = "community"
+    ) -> HTMLResponse:
+        if order == "community":
+            return await cached(request, ("list", period, page), lambda: period_parts(period, page))
 
-    def period_parts(period: Period | None, page: int) -> PageParts:
+        def ranked_for_member() -> HTMLResponse:
+            user = members.current(request)
+            return renderer.cached_page(
+                request,
+                ("list", period, page, order),
+                lambda: period_parts(period, page, order, user),
+                user=user,
+                personal=personal(request),
+            )
+
+        return await run_in_threadpool(ranked_for_member)
+
+    def period_parts(
+        period: Period | None, page: int, order: ListOrder = "community", user: User | None = None
+    ) -> PageParts:
+        """The list of ``period``: in the community's order, or in ``user``'s own ("for you", each
+        paper with the reason it ranks where it does) when they have upvoted or followed anything."""
         if period is None:
             return 200, "list.html", {"period": None, "entries": [], "newer": None, "older": None}
+        reasons: dict[str, str] = {}
         with read_session(engine) as session:
-            entries = community.ranked_entries(
-                session, period.first, period.last, offset=page * PAGE_SIZE, limit=PAGE_SIZE + 1
+            ranked = (
+                rank_papers_for(session, user, community.listed_paper_ids(session, period.first, period.last))
+                if user is not None and order == "for-you"
+                else []
             )
+            if ranked:
+                chosen = ranked[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+                entries = community.listed_papers(session, [pick.paper_id for pick in chosen])
+                reasons = {pick.paper_id: pick.reason for pick in chosen}
+                more = len(ranked) > (page + 1) * PAGE_SIZE
+            else:
+                entries = community.ranked_entries(
+                    session, period.first, period.last, offset=page * PAGE_SIZE, limit=PAGE_SIZE + 1
+                )
+                more = len(entries) > PAGE_SIZE
             older_day = queries.previous_listing_day(session, period.first)
             newer_day = queries.next_listing_day(session, period.last)
         return (
@@ -81,7 +121,11 @@ def pages_router(
                 "period": period,
                 "entries": entries[:PAGE_SIZE],
                 "page": page,
-                "more": len(entries) > PAGE_SIZE,
+                "more": more,
+                "order": order,
+                "reasons": reasons,
+                "dismissable": bool(reasons),
+                "next_path": f"{period.path}?sort=for-you" + (f"&page={page}" if page else ""),
                 "older": period.containing(older_day) if older_day else None,
                 "newer": period.containing(newer_day) if newer_day else None,
                 "switches": [
@@ -111,7 +155,9 @@ def pages_router(
         return await home(request)
 
     @router.get("/papers/{kind}/{label}", response_class=HTMLResponse)
-    async def period_list(request: Request, kind: str, label: str, page: int = 0) -> HTMLResponse:
+    async def period_list(
+        request: Request, kind: str, label: str, page: int = 0, sort: ListOrder = "community"
+    ) -> HTMLResponse:
         if kind not in ("date", "week", "month"):
             return await paper_show(request, f"{kind}/{label}")  # an old-style id: /papers/hep-th/9901001
         if not 0 <= page <= 100:
@@ -120,7 +166,7 @@ def pages_router(
             period = parse_period(kind, label)  # type: ignore[arg-type]
         except InvalidPeriod as error:
             raise PageNotFound(str(error)) from None
-        return await period_page(request, period, page)
+        return await period_page(request, period, page, sort)
 
     @router.get("/papers/{arxiv_id:path}", response_class=HTMLResponse)
     async def paper_show(request: Request, arxiv_id: str) -> HTMLResponse:

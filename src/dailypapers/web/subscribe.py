@@ -1,4 +1,5 @@
-"""The digest in the browser: the subscribe box, confirming, preferences and unsubscribing.
+"""The digest in the browser: the subscribe box, confirming, preferences, unsubscribing, and
+"not interested" under a personal pick.
 
 Links from mails carry a signed token and need no sign-in. Their GET shows a button and only the
 POST acts, so a mail scanner that follows links changes nothing; the unsubscribe POST also
@@ -14,6 +15,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 
+from dailypapers.community.votes import NoSuchPaper
 from dailypapers.db.write import read_session, write_session
 from dailypapers.digest.models import Subscriber
 from dailypapers.digest.render import DigestRenderer
@@ -22,11 +24,13 @@ from dailypapers.digest.service import (
     InvalidAddress,
     Subscription,
     confirm,
+    dismiss_for_subscriber,
     subscribe,
     unsubscribe,
     update_preferences,
 )
 from dailypapers.mail.transport import MailTransport, TemporaryFailure
+from dailypapers.web.for_you import dismissed_paper
 from dailypapers.web.rendering import Renderer
 from dailypapers.web.security import CSRF_FIELD, RateLimiter, client_address
 
@@ -119,6 +123,26 @@ def subscribe_router(
         with write_session(engine) as session:
             unsubscribe(session, subscriber_id)
         return link_page(request, action="unsubscribed", token=token)
+
+    @router.get("/digest/not-interested/{token}", response_class=HTMLResponse)
+    def not_interested_form(request: Request, token: str) -> HTMLResponse:
+        _, paper_id = links.not_interested(token)
+        with read_session(engine) as session:
+            paper = dismissed_paper(session, paper_id)
+        return link_page(request, action="not-interested", token=token, paper=paper)
+
+    @router.post("/digest/not-interested/{token}", response_class=HTMLResponse)
+    def not_interested_now(request: Request, token: str) -> HTMLResponse:
+        subscriber_id, paper_id = links.not_interested(token)
+        limiter.hit(f"not-interested:{client_address(request)}")
+        try:
+            with write_session(engine) as session:
+                done = dismiss_for_subscriber(session, subscriber_id, paper_id)
+        except NoSuchPaper as error:
+            return link_page(request, 404, error=str(error))
+        if not done:
+            return link_page(request, 404, error="this address no longer belongs to a member")
+        return link_page(request, action="not-interested-done")
 
     @router.get("/digest/preferences/{token}", response_class=HTMLResponse)
     def preferences_form(request: Request, token: str) -> HTMLResponse:
