@@ -104,8 +104,12 @@ def test_search_by_arxiv_url(site: TestClient) -> None:
     assert [item["paper"]["id"] for item in items] == ["2508.00003"]
 
 
-@pytest.mark.parametrize(("params", "field"), [({"q": "x" * 251}, "q"), ({"q": "a", "limit": 121}, "limit")])
-def test_search_refuses_unbounded_requests(site: TestClient, params: dict[str, object], field: str) -> None:
-    answer = site.get("/api/papers/search", params=params)
+def test_search_refuses_unbounded_requests(site: TestClient) -> None:
+    answer = site.get("/api/papers/search", params={"q": "a", "limit": 121})
     assert answer.status_code == 400
-    assert field in answer.json()["error"]
+    assert "limit" in answer.json()["error"]
+
+
+def test_search_takes_a_pasted_abstract_and_cuts_longer_input(site: TestClient) -> None:
+    answer = site.get("/api/papers/search", params={"q": "second paragraph " * 200})
+    assert answer.status_code == 200 and len(answer.json()) == 8

@@ -12,7 +12,7 @@ from dailypapers.search.filters import SearchFilters
 from dailypapers.search.semantic import SemanticSearch, papers_waiting_for_embedding
 from dailypapers.search.service import combine, search_with_snippets
 from dailypapers.settings import Settings
-from search_papers import TOPICS, make_searchable, paper
+from search_papers import make_searchable, paper
 
 
 def search(engine: sa.Engine, semantic: SemanticSearch | None, text: str, **filters: str) -> list[str]:
@@ -34,8 +34,7 @@ def test_a_paper_is_found_by_meaning_when_no_word_matches(engine: sa.Engine, top
 
 def test_papers_found_by_words_and_by_meaning_rank_first(engine: sa.Engine, topical: SemanticSearch) -> None:
     found = search(engine, topical, "robotic grasping")
-    assert set(found[:2]) == {"2501.00001", "2501.00006"}
-    assert len(found) == len(TOPICS)  # meaning ranks every paper; the unrelated come last
+    assert set(found) == {"2501.00001", "2501.00006"}  # the unrelated are not close enough to show
 
 
 def test_a_quoted_phrase_asks_for_those_words_only(engine: sa.Engine, topical: SemanticSearch) -> None:

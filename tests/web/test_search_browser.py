@@ -76,3 +76,20 @@ def test_a_reader_searches_from_the_header_and_narrows_the_results(
     page.get_by_role("button", name="Search", exact=True).click()
     expect(page.get_by_role("alert")).to_contain_text("not an arXiv category")
     context.close()
+
+
+def test_a_reader_follows_did_you_mean_after_a_typo(site_url: str, browser: playwright.Browser) -> None:
+    page = browser.new_page()
+    page.goto(site_url + "/search")
+    page.get_by_label('Words, "a phrase", or an arXiv id').fill("foldng protiens")
+    page.get_by_role("button", name="Search", exact=True).click()
+    page.wait_for_url("**/search?q=foldng+protiens**")
+    # The typos are read as the words the titles hold, and the page offers them.
+    assert result_titles(page)[0] == "Folding proteins with deep networks"
+    page.get_by_role("link", name="folding proteins", exact=True).click()
+    page.wait_for_url("**/search?q=folding%20proteins**")
+    expect(page.get_by_label('Words, "a phrase", or an arXiv id')).to_have_value("folding proteins")
+    assert result_titles(page)[0] == "Folding proteins with deep networks"
+    expect(page.locator(".correction")).to_have_count(0)
+    expect(page.locator(".result-count")).to_have_text("1 result")
+    page.close()

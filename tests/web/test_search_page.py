@@ -101,6 +101,26 @@ def test_no_results_says_so(site: TestClient) -> None:
     assert "No paper matches" in site.get("/search", params={"q": "zzzyzzy"}).text
 
 
+def test_results_are_counted_and_show_upvotes_and_comments_as_lists_do(site: TestClient) -> None:
+    page = site.get("/search", params={"q": "second paragraph"}).text
+    assert '<p class="result-count">8 results</p>' in page
+    assert page.count('<form class="upvote"') == 8 and '<span class="count">0</span>' in page
+    assert page.count('<a class="comments" href="/papers/2508.00001#comments">0 comments</a>') == 1
+
+
+def test_a_long_query_is_cut_with_a_notice(site: TestClient) -> None:
+    page = site.get("/search", params={"q": "second paragraph " * 200})
+    assert page.status_code == 200
+    assert "only its first 2,000 were searched" in page.text
+    assert page.text.count('<li class="paper">') == 8
+
+
+def test_a_misspelt_query_offers_the_corrected_one(site: TestClient) -> None:
+    page = site.get("/search", params={"q": "alpha-divergencs"}).text
+    assert 'Did you mean <a href="/search?q=alpha-divergences&amp;category=' in page
+    assert page.count('<li class="paper">') == 7  # every paper with the word in its title
+
+
 @pytest.fixture(scope="module")
 def topical_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     """A site whose papers are embedded and in the vector index, as after `dailypapers index`."""
@@ -118,6 +138,12 @@ def topical_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClien
 
 def result_ids(page: str) -> list[str]:
     return re.findall(r'<h2><a href="/papers/([^"]+)">', page)
+
+
+def test_nothing_relevant_is_zero_results_not_the_nearest_by_meaning(topical_site: TestClient) -> None:
+    page = topical_site.get("/search", params={"q": "xyzzyqwertyplugh"}).text
+    assert '<p class="result-count">0 results</p>' in page and "none is close enough in meaning" in page
+    assert '<li class="paper">' not in page
 
 
 def test_the_page_finds_papers_by_meaning_and_by_author(topical_site: TestClient) -> None:

@@ -96,11 +96,16 @@ def papers_router(
     @router.get("/api/papers/search", summary="Search papers by keywords or arXiv id")
     def search(
         q: Annotated[
-            str, Query(max_length=MAX_QUERY_LENGTH, description='words, "phrases" or an arXiv id')
+            str,
+            Query(
+                description='words, "phrases", an author\'s name, an arXiv id or a pasted abstract; '
+                f"only the first {MAX_QUERY_LENGTH:,} characters are searched"
+            ),
         ] = "",
         limit: Annotated[int, Query(ge=1, le=MAX_SEARCH_LIMIT)] = DEFAULT_SEARCH_LIMIT,
     ) -> Response:
-        """Answers a JSON array of items shaped like those of ``/api/daily_papers``, best match first."""
+        """Answers a JSON array of items shaped like those of ``/api/daily_papers``, best match first;
+        an empty array when nothing matches (no paper has the words, and none is close in meaning)."""
         with read_session(engine) as session:
             found = search_papers(session, q, limit=limit, semantic=semantic)
             items = [paper_item(item) for item in community.listed_papers(session, [p.id for p in found])]

@@ -1,8 +1,11 @@
 """Keyword search: the one place that knows FTS5 (SQLite) and tsvector (PostgreSQL).
 
 Both rank by weighted relevance (title above authors above abstract). All terms must match; when
-that finds nothing, any term may, so a stray word does not empty the page. On SQLite, the cost of a
-query is kept from growing with the catalog (see KEYWORD_WINDOW).
+that finds nothing, any term may, so a stray word does not empty the page. A long query (a pasted
+abstract, a description) is ranked by any of its most informative terms from the start, as tf-idf
+weighs them all. On SQLite, the cost of a query is kept from growing with the catalog (see
+KEYWORD_WINDOW). Besides ranking, this module answers the lookups that author names and spelling
+need (``papers_by_author_words``, ``unknown_words``, ``titles_with_any``).
 
 PostgreSQL keeps its index current by itself (a generated column). SQLite's FTS5 index follows
 changes to indexed papers at once, but takes in new papers in batches (``index_new_papers``):
@@ -12,6 +15,7 @@ indexing costs more than storing, and bulk imports should not wait for it under 
 from __future__ import annotations
 
 import bisect
+import json
 import re
 import threading
 import time
@@ -65,6 +69,14 @@ TERM_COUNT_SECONDS = 600.0
 SEARCH_BUDGET_SECONDS = 0.5
 #: How often, in SQLite virtual machine steps, the budget is looked at.
 BUDGET_CHECK_STEPS = 10_000
+#: A query of more terms than this is a description or a pasted text, not words that must all be in
+#: the paper: it is ranked by any of its most informative (rarest) terms, LONG_QUERY_MAX_TERMS at
+#: most (bench/search_intent.py: every word must match, then the rarest few, lost pasted abstracts
+#: and descriptions to tf-idf).
+LONG_QUERY_TERMS = 6
+LONG_QUERY_MAX_TERMS = 24
+#: Matches are counted up to this many for the result count ("more than 1,000 results").
+COUNT_CAP = 1_000
 
 _SQLITE_BM25 = sa.text(
     f"""WITH recent AS MATERIALIZED (
@@ -89,6 +101,18 @@ _SQLITE_RECENT_MATCHES = sa.text(
     )"""
 )
 _SQLITE_INDEXED = sa.text("SELECT last_rowid FROM keyword_index_state")
+_SQLITE_COUNT = sa.text(
+    f"""SELECT count(*) FROM (
+        SELECT 1 FROM papers_fts JOIN papers ON papers.rowid = papers_fts.rowid
+        WHERE papers_fts MATCH :match AND {conditions("sqlite")} LIMIT :cap
+    )"""
+)
+_POSTGRES_COUNT = f"""
+    SELECT count(*) FROM (
+        SELECT 1 FROM papers, websearch_to_tsquery('english', :match) AS query
+        WHERE search_vector @@ query AND {conditions("postgresql")} LIMIT :cap
+    ) AS matches
+"""
 _POSTGRES_RANKING = f"""
     SELECT id, ts_rank(search_vector, query) AS relevance
     FROM papers, websearch_to_tsquery('english', :match) AS query
@@ -106,6 +130,10 @@ class KeywordRanking:
     terms: tuple[str, ...]
     #: The search ran out of time (SEARCH_BUDGET_SECONDS) and ranked what it had found by then.
     cut_short: bool = False
+    #: How many papers match (up to COUNT_CAP): more than ``scored`` when the page was full.
+    total: int = 0
+    #: The engine's query that found them (FTS5 MATCH or websearch_to_tsquery text), for counting.
+    match: str = ""
 
     @property
     def paper_ids(self) -> list[str]:
@@ -139,12 +167,20 @@ def keyword_ranking(
     # Words in nearly every abstract add nothing to the ranking, and at a million papers "in the"
     # alone makes FTS5 score 900,000 rows (3.7 s); PostgreSQL drops them itself.
     terms = [term for term in query.terms if term not in STOP_WORDS] or list(query.terms)
+    long = len(terms) > LONG_QUERY_TERMS and not query.wants_exact_words
     if session.get_bind().dialect.name != "sqlite":
 
         def postgres(match: str) -> Scored:
             return _scored(session.execute(sa.text(_POSTGRES_RANKING), {**params, "match": match}))
 
-        return _every_then_any(postgres, terms, terms, " or ", any_term_fallback)
+        if long:
+            # No term counts here: longer words stand for rarer ones.
+            informative = sorted(terms, key=len, reverse=True)[:LONG_QUERY_MAX_TERMS]
+            match = " or ".join(informative)
+            found = KeywordRanking(postgres(match), tuple(informative), match=match)
+        else:
+            found = _every_then_any(postgres, terms, terms, " or ", any_term_fallback)
+        return _counted(session, found, params, sa.text(_POSTGRES_COUNT))
 
     def bm25(match: str) -> Scored:
         return _sqlite_ranking(session, {**params, "match": match})
@@ -158,6 +194,10 @@ def keyword_ranking(
         threshold = max(COMMON_MIN, int(catalog * COMMON_SHARE))
         rare = [term for term in terms if counts.get(term, 0) <= threshold]
         common = [term for term in terms if term not in rare]
+        if rare and long:
+            informative = _rarest([term for term in rare if counts.get(term, 0)], counts)
+            match = " OR ".join(_quoted(informative[:LONG_QUERY_MAX_TERMS]))
+            return KeywordRanking(bm25(match), tuple(informative[:LONG_QUERY_MAX_TERMS]), match=match)
         if rare:
             found = _every_then_any(bm25, rare, _rarest(rare, counts), " OR ", any_term_fallback)
             if found.scored or not common:
@@ -166,12 +206,23 @@ def keyword_ranking(
 
     with _time_budget(session) as budget:
         try:
-            found = ranking()
+            found = _counted(session, ranking(), params, _SQLITE_COUNT)
         except sa.exc.OperationalError as error:
             if not _out_of_time(error):
                 raise
             found = KeywordRanking([], tuple(terms))
     return replace(found, cut_short=budget.spent)
+
+
+def _counted(
+    session: Session, found: KeywordRanking, params: dict[str, Any], statement: sa.TextClause
+) -> KeywordRanking:
+    """``found`` with its ``total``: counted (up to COUNT_CAP) only when its page was full."""
+    total = params["offset"] + len(found.scored)
+    if found.match and len(found.scored) == params["limit"] and total < COUNT_CAP:
+        counted = session.scalar(statement, {**params, "match": found.match, "cap": COUNT_CAP})
+        total = max(total, int(counted or 0))
+    return replace(found, total=total)
 
 
 @dataclass
@@ -216,10 +267,12 @@ def _every_then_any(
     rank: Callable[[str], Scored], every: Sequence[str], any_of: Sequence[str], joiner: str, fallback: bool
 ) -> KeywordRanking:
     """Papers with ``every`` term; when none has them all, with any of ``any_of`` (with ``fallback``)."""
-    found = rank(_every(every))
+    match = _every(every)
+    found = rank(match)
     if found or not fallback or len(every) < 2:
-        return KeywordRanking(found, tuple(every))
-    return KeywordRanking(rank(joiner.join(_quoted(any_of))), tuple(any_of))
+        return KeywordRanking(found, tuple(every), match=match)
+    match = joiner.join(_quoted(any_of))
+    return KeywordRanking(rank(match), tuple(any_of), match=match)
 
 
 def _quoted(terms: Sequence[str]) -> list[str]:
@@ -361,6 +414,83 @@ def _stem(word: str) -> str:
         if word.endswith(ending) and len(word) - len(ending) >= 4:
             return word[: -len(ending)]
     return word
+
+
+_SQLITE_BY_AUTHORS = sa.text(
+    f"""SELECT papers.id, papers.authors FROM papers_fts JOIN papers ON papers.rowid = papers_fts.rowid
+    WHERE papers_fts MATCH :match AND {conditions("sqlite")}
+    ORDER BY papers_fts.rowid DESC LIMIT :limit"""
+)
+_POSTGRES_BY_AUTHORS = sa.text(
+    f"""SELECT id, authors FROM papers WHERE search_vector @@ to_tsquery('english', :match)
+    AND {conditions("postgresql")} ORDER BY submitted_at DESC NULLS LAST, id DESC LIMIT :limit"""
+)
+_SQLITE_ANY = sa.text("SELECT 1 FROM papers_fts WHERE papers_fts MATCH :match LIMIT 1")
+_POSTGRES_ANY = sa.text("SELECT 1 FROM papers WHERE search_vector @@ to_tsquery('english', :match) LIMIT 1")
+_SQLITE_TITLES = sa.text(
+    """SELECT papers.title FROM papers_fts JOIN papers ON papers.rowid = papers_fts.rowid
+    WHERE papers_fts MATCH :match AND NOT papers.deleted ORDER BY papers_fts.rowid DESC LIMIT :limit"""
+)
+_POSTGRES_TITLES = sa.text(
+    """SELECT title FROM papers WHERE search_vector @@ to_tsquery('english', :match) AND NOT deleted
+    LIMIT :limit"""
+)
+
+
+def _is_sqlite(session: Session) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
+
+
+def papers_by_author_words(
+    session: Session, words: Sequence[str], *, limit: int, filters: SearchFilters | None = None
+) -> list[tuple[str, list[str]]]:
+    """Up to ``limit`` papers, newest first, whose authors hold every one of ``words`` (lowercase
+    letters only), each with its author list: the candidates a name query checks name by name."""
+    if not words:
+        return []
+    if _is_sqlite(session):
+        statement, match = _SQLITE_BY_AUTHORS, "{authors} : (" + _every(words) + ")"
+    else:
+        statement, match = _POSTGRES_BY_AUTHORS, " & ".join(f"{word}:C" for word in words)
+    params = {"match": match, "limit": limit, **(filters or SearchFilters()).params()}
+    rows = _rows_in_time(session, lambda: session.execute(statement, params))
+    return [(paper_id, _author_list(authors)) for paper_id, authors in rows]
+
+
+def _rows_in_time(session: Session, run: Callable[[], Iterable[Any]]) -> list[Any]:
+    """The rows of a statement; on SQLite, those found within SEARCH_BUDGET_SECONDS."""
+    if not _is_sqlite(session):
+        return list(run())
+    with _time_budget(session):
+        return _until_out_of_time(run)
+
+
+def _author_list(authors: Any) -> list[str]:
+    # A JSON column read through text() arrives as text on SQLite, parsed on PostgreSQL.
+    return [str(name) for name in (json.loads(authors) if isinstance(authors, str) else authors)]
+
+
+def unknown_words(session: Session, words: Sequence[str]) -> list[str]:
+    """Those of ``words`` (lowercase letters only) that no indexed paper holds."""
+    statement = _SQLITE_ANY if _is_sqlite(session) else _POSTGRES_ANY
+    return [
+        word
+        for word in words
+        if session.scalar(statement, {"match": f'"{word}"' if _is_sqlite(session) else word}) is None
+    ]
+
+
+def titles_with_any(session: Session, words: Sequence[str], *, limit: int) -> list[str]:
+    """Titles of up to ``limit`` papers (the newest, on SQLite) with any of ``words`` (lowercase
+    letters only) in the title."""
+    if not words:
+        return []
+    if _is_sqlite(session):
+        statement, match = _SQLITE_TITLES, "{title} : (" + " OR ".join(_quoted(words)) + ")"
+    else:
+        statement, match = _POSTGRES_TITLES, " | ".join(f"{word}:A" for word in words)
+    rows = _rows_in_time(session, lambda: session.scalars(statement, {"match": match, "limit": limit}))
+    return [str(title) for title in rows]
 
 
 def keyword_hits(

@@ -1,7 +1,8 @@
 """What a person typed into the search box, read once for every search method.
 
 Words and "quoted phrases" become terms; everything else (operators, punctuation, SQL) is dropped,
-so no input can break the engines' own query languages.
+so no input can break the engines' own query languages. A query may be a whole pasted abstract:
+longer input is cut, never refused.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from dataclasses import dataclass
 
 from dailypapers.papers.ids import InvalidArxivId, parse_arxiv_id
 
-MAX_QUERY_LENGTH = 250
+#: Room for a pasted abstract (arXiv caps abstracts at 1,920 characters) and a little more.
+MAX_QUERY_LENGTH = 2_000
 _PHRASE = re.compile(r'"([^"]*)"')
 _WORD = re.compile(r"\w+")
 
@@ -23,6 +25,8 @@ class SearchQuery:
     terms: tuple[str, ...]
     #: The arXiv id the whole query names (``2306.09299``, an arXiv URL), if it names one.
     arxiv_id: str | None
+    #: The typed text was longer than MAX_QUERY_LENGTH and ``text`` is its beginning.
+    cut: bool = False
 
     @property
     def is_empty(self) -> bool:
@@ -35,7 +39,9 @@ class SearchQuery:
 
 
 def parse_query(text: str) -> SearchQuery:
-    text = text.strip()[:MAX_QUERY_LENGTH]
+    text = text.strip()
+    cut = len(text) > MAX_QUERY_LENGTH
+    text = text[:MAX_QUERY_LENGTH]
     try:
         arxiv_id: str | None = parse_arxiv_id(text).id
     except InvalidArxivId:
@@ -47,4 +53,4 @@ def parse_query(text: str) -> SearchQuery:
             terms[" ".join(words)] = None
         else:
             terms.update(dict.fromkeys(words))
-    return SearchQuery(text, tuple(terms), arxiv_id)
+    return SearchQuery(text, tuple(terms), arxiv_id, cut)

@@ -1,5 +1,7 @@
-"""Search as the site and the API offer it: an arXiv id goes straight to its paper; words are ranked
-by keyword relevance and by meaning, and the two rankings are combined."""
+"""Search as the site and the API offer it: an arXiv id goes straight to its paper; misspelt words
+are corrected; words are ranked by keyword relevance and by meaning, and the two rankings are
+combined; a query that names an author puts that author's papers first; papers found by meaning
+alone must pass a floor of closeness, so that a query that matches nothing finds nothing."""
 
 from __future__ import annotations
 
@@ -17,14 +19,17 @@ from dailypapers.progress import ProgressHook
 from dailypapers.search.embedding import Embedder
 from dailypapers.search.filters import SearchFilters
 from dailypapers.search.keyword import (
+    COUNT_CAP,
     index_new_papers,
     keyword_ranking,
     merge_index,
     papers_waiting_for_index,
     snippet,
 )
+from dailypapers.search.names import papers_by_author
 from dailypapers.search.query import parse_query
 from dailypapers.search.semantic import SemanticSearch
+from dailypapers.search.spelling import corrected
 from dailypapers.search.vectors import index_path, update_vector_index, waiting_for_vector_index
 
 INDEX_BATCH_SIZE = 20_000
@@ -33,6 +38,10 @@ FUSION_DEPTH = 100
 #: The keyword side's share in ``combine``: bench/search_quality.py measured 0.6 to 0.8 ahead of
 #: bm25 alone, embeddings alone and reciprocal-rank fusion on held-out titles and short queries.
 KEYWORD_WEIGHT = 0.7
+#: A paper found by meaning alone (none of the query's words) is shown only this close to the query
+#: (cosine of the MiniLM vectors): random letters come to about 0.3 of their nearest papers, a
+#: description of a paper in other words to its paper well above. Tuned on bench/search_intent.py.
+MEANING_FLOOR = 0.35
 
 
 @dataclass(frozen=True)
@@ -47,6 +56,13 @@ class SearchPage:
     results: list[SearchResult]
     #: The keyword search ran out of time and ranked only what it had found by then.
     cut_short: bool = False
+    #: How many papers the search found in all pages; at least this many when ``more_than``.
+    total: int = 0
+    more_than: bool = False
+    #: The query as searched, when misspelt words were corrected ("did you mean").
+    correction: str | None = None
+    #: The typed query was longer than ``MAX_QUERY_LENGTH`` and only its beginning was searched.
+    query_cut: bool = False
 
 
 def _scaled(scored: Sequence[tuple[str, float]]) -> dict[str, float]:
@@ -95,15 +111,24 @@ def search_with_snippets(
     if query.arxiv_id is not None and offset == 0:
         paper = queries.paper_by_id(session, query.arxiv_id)
         if paper is not None and not paper.deleted:
-            return SearchPage([SearchResult(paper, "")])
+            return SearchPage([SearchResult(paper, "")], total=1, query_cut=query.cut)
     if not query.terms:
-        return SearchPage([])
+        return SearchPage([], query_cut=query.cut)
+    fixed = corrected(session, query)
+    searched = fixed or query
     depth = max(FUSION_DEPTH, offset + limit)
     meaning = None
-    if semantic is not None and not query.wants_exact_words:
-        meaning = semantic.start(query.text, limit=depth, filters=filters)
-    words = keyword_ranking(session, query, limit=depth, filters=filters)
-    ranked = words.paper_ids if meaning is None else combine(words.scored, meaning.scored(session))
+    if semantic is not None and not searched.wants_exact_words:
+        meaning = semantic.start(searched.text, limit=depth, filters=filters)
+    words = keyword_ranking(session, searched, limit=depth, filters=filters)
+    ranked = words.paper_ids
+    if meaning is not None:
+        by_meaning = meaning.scored(session)
+        passing = {paper_id for paper_id, closeness in by_meaning if closeness >= MEANING_FLOOR}
+        passing.update(ranked)
+        ranked = [paper_id for paper_id in combine(words.scored, by_meaning) if paper_id in passing]
+    by_author = papers_by_author(session, searched.text, limit=depth, filters=filters)
+    ranked = _first(by_author, ranked)
     chosen = ranked[offset : offset + limit]
     papers = {paper.id: paper for paper in queries.papers_by_ids(session, chosen)}
     results = [
@@ -111,7 +136,23 @@ def search_with_snippets(
         for paper_id in chosen
         if paper_id in papers
     ]
-    return SearchPage(results, words.cut_short)
+    return SearchPage(
+        results,
+        words.cut_short,
+        total=len(ranked) + words.total - len(words.scored),
+        more_than=words.total >= COUNT_CAP,
+        correction=fixed.text if fixed else None,
+        query_cut=query.cut,
+    )
+
+
+def _first(chosen: Sequence[str], ranked: Sequence[str]) -> list[str]:
+    """``ranked`` with ``chosen`` moved to the front, in their order in ``ranked`` (then their own)."""
+    wanted = set(chosen)
+    ahead = [paper_id for paper_id in ranked if paper_id in wanted]
+    seen = set(ahead)
+    ahead += [paper_id for paper_id in chosen if paper_id not in seen]
+    return ahead + [paper_id for paper_id in ranked if paper_id not in wanted]
 
 
 def search_papers(

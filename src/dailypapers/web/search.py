@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse
 from markupsafe import Markup, escape
 
 from dailypapers.community import queries as community
+from dailypapers.community.votes import upvoted_among
 from dailypapers.db.write import read_session
 from dailypapers.papers.text import plain_text
 from dailypapers.search.filters import SearchFilters
@@ -49,9 +50,9 @@ def search_router(
         author: str = "",
         page: int = 0,
     ) -> HTMLResponse:
-        q, category, author = q.strip()[:MAX_QUERY_LENGTH], category.strip()[:32], author.strip()[:100]
+        category, author = category.strip()[:32], author.strip()[:100]
         context: dict[str, Any] = {
-            "q": q,
+            "q": q.strip()[:MAX_QUERY_LENGTH],
             "category": category,
             "since": since,
             "until": until,
@@ -69,19 +70,26 @@ def search_router(
         except ValueError as error:
             user = members.current(request)
             return renderer.page(request, "search.html", 400, user=user, error=str(error), **context)
+        user = members.current(request)
         with read_session(engine) as session:
             found = search_with_snippets(
                 session, q, limit=PAGE_SIZE + 1, offset=page * PAGE_SIZE, filters=filters, semantic=semantic
             )
-            hidden = community.hidden_among(session, [result.paper.id for result in found.results])
-        results = [result for result in found.results[:PAGE_SIZE] if result.paper.id not in hidden]
+            shown = [result.paper.id for result in found.results[:PAGE_SIZE]]
+            # As lists show them: with their upvotes and comments, hidden papers left out.
+            listed = {item.paper.id: item for item in community.listed_papers(session, shown)}
+            voted = upvoted_among(session, user, list(listed))
+        results = [result for result in found.results[:PAGE_SIZE] if result.paper.id in listed]
         return renderer.page(
             request,
             "search.html",
-            user=members.current(request),
+            user=user,
             results=results,
+            listed=listed,
+            voted=voted,
             more=len(found.results) > PAGE_SIZE,
-            cut_short=found.cut_short,
+            found=found,
+            max_length=MAX_QUERY_LENGTH,
             **context,
         )
 
