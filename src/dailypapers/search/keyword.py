@@ -1,11 +1,11 @@
 """Keyword search: the one place that knows FTS5 (SQLite) and tsvector (PostgreSQL).
 
 Both rank by weighted relevance (title above authors above abstract). All terms must match; when
-that finds nothing, any term may, so a stray word does not empty the page. A long query (a pasted
-abstract, a description) is ranked by any of its most informative terms from the start, as tf-idf
-weighs them all. On SQLite, the cost of a query is kept from growing with the catalog (see
-KEYWORD_WINDOW). Besides ranking, this module answers the lookups that author names and spelling
-need (``papers_by_author_words``, ``unknown_words``, ``titles_with_any``).
+that finds nothing, any of its most informative terms may, so a stray word does not empty the page
+and a pasted abstract or a description finds its paper. On SQLite, the cost of a query is kept
+from growing with the catalog (see KEYWORD_WINDOW). Besides ranking, this module answers the
+lookups that author names and spelling need (``papers_by_author_words``, ``unknown_words``,
+``titles_with_any``).
 
 PostgreSQL keeps its index current by itself (a generated column). SQLite's FTS5 index follows
 changes to indexed papers at once, but takes in new papers in batches (``index_new_papers``):
@@ -69,14 +69,16 @@ TERM_COUNT_SECONDS = 600.0
 SEARCH_BUDGET_SECONDS = 0.5
 #: How often, in SQLite virtual machine steps, the budget is looked at.
 BUDGET_CHECK_STEPS = 10_000
-#: A query of more terms than this is a description or a pasted text, not words that must all be in
-#: the paper: it is ranked by any of its most informative (rarest) terms, LONG_QUERY_MAX_TERMS at
-#: most (bench/search_intent.py: every word must match, then the rarest few, lost pasted abstracts
-#: and descriptions to tf-idf).
-LONG_QUERY_TERMS = 6
-LONG_QUERY_MAX_TERMS = 24
+#: When no paper has every term, the any-term ranking reads at most this many of the query's most
+#: informative terms (the rarest; on PostgreSQL, which keeps no counts here, the longest): a pasted
+#: abstract holds a hundred, and bm25 reads each term's list of papers.
+ANY_TERM_MAX_TERMS = 24
 #: Matches are counted up to this many for the result count ("more than 1,000 results").
 COUNT_CAP = 1_000
+#: The longest a search looks for papers by the author a short query may name. A name is found
+#: among the newest papers at once; words that are no name make FTS5 read the position lists of
+#: every paper holding them all (and words that are all common are not looked up at all).
+AUTHOR_BUDGET_SECONDS = 0.01
 
 _SQLITE_BM25 = sa.text(
     f"""WITH recent AS MATERIALIZED (
@@ -167,19 +169,13 @@ def keyword_ranking(
     # Words in nearly every abstract add nothing to the ranking, and at a million papers "in the"
     # alone makes FTS5 score 900,000 rows (3.7 s); PostgreSQL drops them itself.
     terms = [term for term in query.terms if term not in STOP_WORDS] or list(query.terms)
-    long = len(terms) > LONG_QUERY_TERMS and not query.wants_exact_words
     if session.get_bind().dialect.name != "sqlite":
 
         def postgres(match: str) -> Scored:
             return _scored(session.execute(sa.text(_POSTGRES_RANKING), {**params, "match": match}))
 
-        if long:
-            # No term counts here: longer words stand for rarer ones.
-            informative = sorted(terms, key=len, reverse=True)[:LONG_QUERY_MAX_TERMS]
-            match = " or ".join(informative)
-            found = KeywordRanking(postgres(match), tuple(informative), match=match)
-        else:
-            found = _every_then_any(postgres, terms, terms, " or ", any_term_fallback)
+        informative = sorted(terms, key=len, reverse=True)[:ANY_TERM_MAX_TERMS]
+        found = _every_then_any(postgres, terms, informative, " or ", any_term_fallback)
         return _counted(session, found, params, sa.text(_POSTGRES_COUNT))
 
     def bm25(match: str) -> Scored:
@@ -191,15 +187,13 @@ def keyword_ranking(
     def ranking() -> KeywordRanking:
         catalog = session.scalar(_SQLITE_INDEXED) or 0
         counts = {} if query.wants_exact_words else TERM_COUNTS.papers_with(session, terms, catalog)
-        threshold = max(COMMON_MIN, int(catalog * COMMON_SHARE))
+        threshold = _common_threshold(catalog)
         rare = [term for term in terms if counts.get(term, 0) <= threshold]
         common = [term for term in terms if term not in rare]
-        if rare and long:
-            informative = _rarest([term for term in rare if counts.get(term, 0)], counts)
-            match = " OR ".join(_quoted(informative[:LONG_QUERY_MAX_TERMS]))
-            return KeywordRanking(bm25(match), tuple(informative[:LONG_QUERY_MAX_TERMS]), match=match)
         if rare:
-            found = _every_then_any(bm25, rare, _rarest(rare, counts), " OR ", any_term_fallback)
+            # Terms no paper has (typos, new names) cannot find anything.
+            informative = _rarest([term for term in rare if counts.get(term, 0)], counts) or rare
+            found = _every_then_any(bm25, rare, informative[:ANY_TERM_MAX_TERMS], " OR ", any_term_fallback)
             if found.scored or not common:
                 return found
         return _every_then_any(newest, common, common, " OR ", any_term_fallback)
@@ -237,10 +231,11 @@ class _Budget:
 
 
 @contextmanager
-def _time_budget(session: Session) -> Iterator[_Budget]:
-    """SQLite statements in this context are interrupted once SEARCH_BUDGET_SECONDS have passed."""
+def _time_budget(session: Session, seconds: float | None = None) -> Iterator[_Budget]:
+    """SQLite statements in this context are interrupted once ``seconds`` (by default
+    SEARCH_BUDGET_SECONDS) have passed."""
     connection: Any = session.connection().connection.driver_connection
-    budget = _Budget(time.monotonic() + SEARCH_BUDGET_SECONDS)
+    budget = _Budget(time.monotonic() + (SEARCH_BUDGET_SECONDS if seconds is None else seconds))
     connection.set_progress_handler(budget.over, BUDGET_CHECK_STEPS)
     try:
         yield budget
@@ -261,6 +256,11 @@ def _until_out_of_time(run: Callable[[], Iterable[Any]]) -> list[Any]:
         if not _out_of_time(error):
             raise
     return rows
+
+
+def _common_threshold(catalog: int) -> int:
+    """Terms in more papers than this are common (see COMMON_SHARE)."""
+    return max(COMMON_MIN, int(catalog * COMMON_SHARE))
 
 
 def _every_then_any(
@@ -448,26 +448,35 @@ def papers_by_author_words(
     letters only), each with its author list: the candidates a name query checks name by name."""
     if not words:
         return []
-    if _is_sqlite(session):
-        statement, match = _SQLITE_BY_AUTHORS, "{authors} : (" + _every(words) + ")"
-    else:
-        statement, match = _POSTGRES_BY_AUTHORS, " & ".join(f"{word}:C" for word in words)
-    params = {"match": match, "limit": limit, **(filters or SearchFilters()).params()}
-    rows = _rows_in_time(session, lambda: session.execute(statement, params))
-    return [(paper_id, _author_list(authors)) for paper_id, authors in rows]
+    params: dict[str, Any] = {"limit": limit, **(filters or SearchFilters()).params()}
+    if not _is_sqlite(session):
+        match = " & ".join(f"{word}:C" for word in words)
+        return _with_authors(session.execute(_POSTGRES_BY_AUTHORS, {**params, "match": match}))
+    catalog = session.scalar(_SQLITE_INDEXED) or 0
+    if min(TERM_COUNTS.papers_with(session, words, catalog).values()) > _common_threshold(catalog):
+        return []
+    params["match"] = "{authors} : (" + _every(words) + ")"
+    return _with_authors(
+        _rows_in_time(session, lambda: session.execute(_SQLITE_BY_AUTHORS, params), AUTHOR_BUDGET_SECONDS)
+    )
 
 
-def _rows_in_time(session: Session, run: Callable[[], Iterable[Any]]) -> list[Any]:
-    """The rows of a statement; on SQLite, those found within SEARCH_BUDGET_SECONDS."""
+def _with_authors(rows: Iterable[Any]) -> list[tuple[str, list[str]]]:
+    # A JSON column read through text() arrives as text on SQLite, parsed on PostgreSQL.
+    return [
+        (paper_id, [str(name) for name in (json.loads(authors) if isinstance(authors, str) else authors)])
+        for paper_id, authors in rows
+    ]
+
+
+def _rows_in_time(
+    session: Session, run: Callable[[], Iterable[Any]], seconds: float | None = None
+) -> list[Any]:
+    """The rows of a statement; on SQLite, those found within ``seconds`` (see ``_time_budget``)."""
     if not _is_sqlite(session):
         return list(run())
-    with _time_budget(session):
+    with _time_budget(session, seconds):
         return _until_out_of_time(run)
-
-
-def _author_list(authors: Any) -> list[str]:
-    # A JSON column read through text() arrives as text on SQLite, parsed on PostgreSQL.
-    return [str(name) for name in (json.loads(authors) if isinstance(authors, str) else authors)]
 
 
 def unknown_words(session: Session, words: Sequence[str]) -> list[str]:
