@@ -3,6 +3,9 @@ measure the product against: the TfidfVectorizer settings of its compute.py."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
+import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 #: Words of two or more characters, starting with a letter.
@@ -29,3 +32,22 @@ def tfidf_vectorizer(*, capped: bool) -> TfidfVectorizer:
         sublinear_tf=True,
         **caps,  # type: ignore[arg-type]
     )
+
+
+def tfidf_search(
+    ids: Sequence[str], texts: Sequence[str], *, capped: bool, top: int
+) -> tuple[Callable[[str], list[str]], int]:
+    """Its search: ``texts`` vectorised, a query vectorised alike, the ``top`` ids by cosine (none
+    that share no term with the query); and the size of the vocabulary."""
+    vectorizer = tfidf_vectorizer(capped=capped)
+    matrix = vectorizer.fit_transform(texts).tocsr()
+
+    def ranked(text: str) -> list[str]:
+        scores = (matrix @ vectorizer.transform([text]).T).toarray().ravel()
+        if not scores.any():
+            return []
+        best = np.argpartition(-scores, top)[:top]
+        best = best[np.argsort(-scores[best], kind="stable")]
+        return [ids[i] for i in best if scores[i] > 0]
+
+    return ranked, len(vectorizer.vocabulary_)

@@ -46,7 +46,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import gzip
-import hashlib
 import json
 import math
 import random
@@ -66,7 +65,7 @@ import numpy as np
 import sqlalchemy as sa
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-from arxiv_sanity import tfidf_vectorizer
+from arxiv_sanity import tfidf_search
 from dailypapers.db.engine import create_db_engine
 from dailypapers.db.migrate import upgrade_database
 from dailypapers.db.write import read_session, write_session
@@ -83,7 +82,7 @@ from dailypapers.search.semantic import SemanticSearch, embed_new_papers, store_
 from dailypapers.search.service import search_with_snippets, update_search_index, update_vectors_file
 from dailypapers.search.vectors import index_path, waiting_for_vector_index
 from dailypapers.settings import Settings
-from search_quality import SHARED, Clock, embedding_progress
+from search_quality import SHARED, Clock, check_manifest, embedding_progress, sample_digest
 
 MANIFEST = "search-intent.json"
 STORE_BATCH = 5_000
@@ -131,22 +130,6 @@ def load_month(month: str) -> list[dict[str, object]]:
     with gzip.open(SHARED, "rt") as f:
         papers = {paper["id"]: paper for paper in map(json.loads, f) if paper["listed"][:7] == month}
     return sorted(papers.values(), key=lambda paper: (paper["listed"], paper["id"]))
-
-
-def check_manifest(data_dir: Path, catalog: list[dict[str, object]]) -> None:
-    """Refuse a data dir built from other papers, or not by this benchmark."""
-    digest = hashlib.sha256(" ".join(str(p["id"]) for p in catalog).encode()).hexdigest()[:16]
-    wanted = {"papers": len(catalog), "ids": digest, "titles": "kept"}
-    manifest = data_dir / MANIFEST
-    if manifest.exists():
-        found = json.loads(manifest.read_text())
-        if found != wanted:
-            sys.exit(f"{data_dir} holds another catalog ({found}); use another --data-dir")
-        return
-    if (data_dir / "dailypapers.db").exists():
-        sys.exit(f"{data_dir} holds a catalog this benchmark did not build; use another --data-dir")
-    data_dir.mkdir(parents=True, exist_ok=True)
-    manifest.write_text(json.dumps(wanted))
 
 
 def cached_vectors(path: Path | None, model: str) -> dict[str, np.ndarray]:
@@ -325,18 +308,7 @@ def tfidf_ranker(catalog: list[dict[str, object]], *, capped: bool) -> Ranker:
     """arxiv-sanity-lite's tf-idf over each paper's title, abstract and authors (its compute.py)."""
     ids = [str(paper["id"]) for paper in catalog]
     texts = [f"{p['title']} {p['abstract']} {' '.join(p['authors'])}" for p in catalog]  # type: ignore[arg-type]
-    vectorizer = tfidf_vectorizer(capped=capped)
-    matrix = vectorizer.fit_transform(texts).tocsr()
-
-    def ranked(text: str) -> list[str]:
-        scores = (matrix @ vectorizer.transform([text]).T).toarray().ravel()
-        if not scores.any():
-            return []
-        best = np.argpartition(-scores, TOP)[:TOP]
-        best = best[np.argsort(-scores[best], kind="stable")]
-        return [ids[i] for i in best if scores[i] > 0]
-
-    return ranked
+    return tfidf_search(ids, texts, capped=capped, top=TOP)[0]
 
 
 def score(query: Query, ranking: Sequence[str]) -> float:
@@ -455,7 +427,9 @@ def main() -> None:
     clock.done("read", start, f"{len(sample):,} papers listed in {args.month}")
     with tempfile.TemporaryDirectory(prefix="bench-search-intent-") as tmp:
         data_dir = (args.data_dir or Path(tmp) / "data").resolve()
-        check_manifest(data_dir, sample)
+        check_manifest(
+            data_dir, {"papers": len(sample), "ids": sample_digest(sample), "titles": "kept"}, MANIFEST
+        )
         engine = create_db_engine(Settings(data_dir=data_dir, database_url=None))
         upgrade_database(engine)
         build_catalog(engine, data_dir, sample, args.vectors, clock)

@@ -56,7 +56,7 @@ import sqlalchemy as sa
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from sqlalchemy.orm import Session
 
-from arxiv_sanity import tfidf_vectorizer
+from arxiv_sanity import tfidf_search
 from dailypapers.db.engine import create_db_engine
 from dailypapers.db.migrate import upgrade_database
 from dailypapers.db.write import read_session, write_session
@@ -138,11 +138,9 @@ def record(paper: dict[str, object]) -> PaperRecord:
     )
 
 
-def check_manifest(data_dir: Path, sample: list[dict[str, object]], seed: int) -> None:
-    """Refuse a data dir built from another sample, or not by this benchmark."""
-    digest = hashlib.sha256(" ".join(str(p["id"]) for p in sample).encode()).hexdigest()[:16]
-    wanted = {"papers": len(sample), "seed": seed, "ids": digest}
-    manifest = data_dir / MANIFEST
+def check_manifest(data_dir: Path, wanted: dict[str, object], name: str = MANIFEST) -> None:
+    """Refuse a data dir built from another sample (``wanted`` describes it), or not by this benchmark."""
+    manifest = data_dir / name
     if manifest.exists():
         found = json.loads(manifest.read_text())
         if found != wanted:
@@ -152,6 +150,10 @@ def check_manifest(data_dir: Path, sample: list[dict[str, object]], seed: int) -
         sys.exit(f"{data_dir} holds a catalog this benchmark did not build; use another --data-dir")
     data_dir.mkdir(parents=True, exist_ok=True)
     manifest.write_text(json.dumps(wanted))
+
+
+def sample_digest(sample: list[dict[str, object]]) -> str:
+    return hashlib.sha256(" ".join(str(p["id"]) for p in sample).encode()).hexdigest()[:16]
 
 
 def catalog_complete(engine: sa.Engine, data_dir: Path, count: int) -> bool:
@@ -221,18 +223,7 @@ def tfidf_ranker(sample: list[dict[str, object]], *, capped: bool) -> tuple[Rank
     """arxiv-sanity-lite's tf-idf, with the held-out title left out of each text."""
     ids = [str(paper["id"]) for paper in sample]
     texts = [f"{paper['abstract']} | {' '.join(paper['authors'])}" for paper in sample]  # type: ignore[arg-type]
-    vectorizer = tfidf_vectorizer(capped=capped)
-    matrix = vectorizer.fit_transform(texts).tocsr()
-
-    def ranked(text: str) -> list[str]:
-        scores = (matrix @ vectorizer.transform([text]).T).toarray().ravel()
-        if not scores.any():
-            return []
-        best = np.argpartition(-scores, TOP)[:TOP]
-        best = best[np.argsort(-scores[best], kind="stable")]
-        return [ids[i] for i in best if scores[i] > 0]
-
-    return ranked, len(vectorizer.vocabulary_)
+    return tfidf_search(ids, texts, capped=capped, top=TOP)
 
 
 def rank_of(target: str, ranking: Sequence[str]) -> int | None:
@@ -378,7 +369,7 @@ def main() -> None:
     clock.done("read and sample", start, f"{len(sample):,} papers from {SHARED.name} (seed {args.seed})")
     with tempfile.TemporaryDirectory(prefix="bench-search-quality-") as tmp:
         data_dir = (args.data_dir or Path(tmp) / "data").resolve()
-        check_manifest(data_dir, sample, args.seed)
+        check_manifest(data_dir, {"papers": len(sample), "seed": args.seed, "ids": sample_digest(sample)})
         engine = create_db_engine(Settings(data_dir=data_dir, database_url=None))
         upgrade_database(engine)
         build_catalog(engine, data_dir, sample, clock)

@@ -22,7 +22,8 @@ Phases (``--data-dir`` keeps the catalog, the vectors, the index and the phase t
   4. memory of a fresh process that opens the index as a web worker does (``VectorSearcher``,
      memory-mapped) and queries it, then loads the embedding model, then a fully loaded copy;
   5. query latency, one query at a time (p50/p99 after a warm-up; a hybrid query embeds the query
-     on a helper thread beside its keyword search, so its CPU time is shown too), and recall@10 of
+     on a helper thread beside its keyword search, so its CPU time is shown too), and of pasted
+     whole abstracts (long queries, for information: the targets are for titles and phrases), and recall@10 of
      the ANN index against an exact numpy scan of all stored vectors (loaded in this run). Recall
      is measured on held-out synthetic vectors from the same clusters (what real paper and query
      embeddings resemble), and, for information only, on the real queries' MiniLM vectors, which
@@ -62,7 +63,7 @@ from dailypapers.search.embedding import default_embedder
 from dailypapers.search.filters import SearchFilters
 from dailypapers.search.keyword import STOP_WORDS, keyword_ranking
 from dailypapers.search.models import PaperEmbedding
-from dailypapers.search.query import parse_query
+from dailypapers.search.query import MAX_QUERY_LENGTH, parse_query
 from dailypapers.search.semantic import SemanticSearch, store_vectors
 from dailypapers.search.service import FUSION_DEPTH, search_with_snippets, update_vectors_file
 from dailypapers.search.vectors import EXPANSION_SEARCH, VectorSearcher, decode, index_path
@@ -75,6 +76,8 @@ WARMUP = 20
 #: Queries whose windowed keyword top 10 is compared with the exact one (each exact ranking costs
 #: up to seconds at a million papers).
 AGREEMENT_QUERIES = 100
+#: Whole abstracts timed as queries (a long query, up to MAX_QUERY_LENGTH characters), beside the rest.
+LONG_QUERIES = 100
 STORE_BATCH = 10_000
 STATE_FILE = "search_speed.json"
 PRODUCT_ANN = f"ANN nearest (ef={EXPANSION_SEARCH}), synthetic q"
@@ -244,6 +247,18 @@ def query_texts(engine: sa.Engine, count: int, seed: int) -> list[str]:
         if len(texts) == count:
             break
     return texts
+
+
+def abstract_texts(engine: sa.Engine, count: int, seed: int) -> list[str]:
+    """Whole abstracts of random papers, as a reader pastes them (up to MAX_QUERY_LENGTH)."""
+    rng = random.Random(seed)
+    with read_session(engine) as session:
+        last = int(session.scalar(sa.text("SELECT max(rowid) FROM papers")) or 0)
+        rowids = rng.sample(range(1, last + 1), min(last, count))
+        abstracts = session.scalars(
+            sa.select(Paper.abstract).where(sa.literal_column("papers.rowid").in_(rowids))
+        )
+        return [" ".join(abstract.split())[:MAX_QUERY_LENGTH] for abstract in abstracts]
 
 
 def timed(run: Callable[[Any], object], inputs: list[Any], warmup: list[Any]) -> list[float]:
@@ -495,6 +510,11 @@ def run(args: argparse.Namespace, data_dir: Path, tmp: Path) -> None:
     hybrid_cpu_ms = (time.process_time() - cpu_start) * 1000 / len(texts)
     keyword_times = timed(keyword_only, texts, warm)
     rows["keyword only"] = (keyword_times, None)
+    pasted = abstract_texts(engine, LONG_QUERIES + WARMUP, seed=7)
+    rows[f"hybrid, pasted abstracts ({LONG_QUERIES})"] = (
+        timed(hybrid, pasted[WARMUP:], pasted[:WARMUP]),
+        None,
+    )
     rows[f"vector only (ranked, {FUSION_DEPTH})"] = (timed(vector_only, texts, warm), None)
     rows["  query embedding alone"] = (timed(lambda t: embedder.embed([t]), texts, warm), None)
     truth_held = [exact(vector) for vector in held_out]
