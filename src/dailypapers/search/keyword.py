@@ -426,7 +426,11 @@ _POSTGRES_BY_AUTHORS = sa.text(
     AND {conditions("postgresql")} ORDER BY submitted_at DESC NULLS LAST, id DESC LIMIT :limit"""
 )
 _SQLITE_ANY = sa.text("SELECT 1 FROM papers_fts WHERE papers_fts MATCH :match LIMIT 1")
-_POSTGRES_ANY = sa.text("SELECT 1 FROM papers WHERE search_vector @@ to_tsquery('english', :match) LIMIT 1")
+# A stop word of PostgreSQL's ("having", "does") is in no tsvector, yet no typo.
+_POSTGRES_ANY = sa.text(
+    """SELECT 1 WHERE numnode(plainto_tsquery('english', :match)) = 0
+    OR EXISTS (SELECT 1 FROM papers WHERE search_vector @@ plainto_tsquery('english', :match))"""
+)
 _SQLITE_TITLES = sa.text(
     """SELECT papers.title FROM papers_fts JOIN papers ON papers.rowid = papers_fts.rowid
     WHERE papers_fts MATCH :match AND NOT papers.deleted ORDER BY papers_fts.rowid DESC LIMIT :limit"""
