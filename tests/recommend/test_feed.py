@@ -12,15 +12,17 @@ from dailypapers.community.accounts import (
     update_profile,
     use_sign_in_link,
 )
+from dailypapers.community.dismissals import dismiss
 from dailypapers.community.models import User
 from dailypapers.community.moderation import hide_paper
 from dailypapers.community.votes import set_vote
 from dailypapers.db.write import read_session, write_session
-from dailypapers.recommend.feed import Pick, for_you
+from dailypapers.recommend.feed import Pick, candidate_pool, for_you, picks_for_members, rank_papers_for
 from dailypapers.search.semantic import SemanticSearch
 from dailypapers.settings import Settings
 from dailypapers.web.app import create_app
 from dailypapers.web.members import SESSION_COOKIE
+from search_papers import TOPICS
 
 ROBOT_ARMS, PROTEINS, TRANSLATION, TUMOURS, ENERGY, GRASPING = (f"2501.0000{n}" for n in range(1, 7))
 
@@ -98,3 +100,48 @@ def test_the_page_explains_each_pick(
     first = page.split('<li class="paper">')[1]
     assert f"/papers/{GRASPING}" in first
     assert "because you upvoted “Teaching robot arms to pick up household items”" in first
+
+
+def test_dismissed_papers_leave_the_feed(engine: sa.Engine, topical: SemanticSearch) -> None:
+    reader = member(engine, "fay@example.org", upvotes=(ROBOT_ARMS,))
+    before, _ = feed(engine, reader)
+    assert before[0].paper_id == GRASPING
+    with write_session(engine) as session:
+        dismiss(session, session.get(User, reader.id), GRASPING)  # type: ignore[arg-type]
+    after, personal = feed(engine, reader)
+    assert personal and GRASPING not in [pick.paper_id for pick in after]
+    assert len(after) == len(TOPICS) - 2  # all but the upvoted and the dismissed paper
+
+
+def test_a_list_ranked_for_a_member_gives_each_paper_its_reason(
+    engine: sa.Engine, topical: SemanticSearch
+) -> None:
+    reader = member(engine, "gus@example.org", upvotes=(ROBOT_ARMS,), authors=["nikola tesla"])
+    with write_session(engine) as session:
+        dismiss(session, session.get(User, reader.id), PROTEINS)  # type: ignore[arg-type]
+    with read_session(engine) as session:
+        ranked = rank_papers_for(session, session.get(User, reader.id), list(TOPICS))  # type: ignore[arg-type]
+        assert rank_papers_for(session, member(engine, "new@example.org"), list(TOPICS)) == []
+    assert [pick.paper_id for pick in ranked][:2] == [ENERGY, GRASPING]
+    assert ranked[0].reason == "by Nikola Tesla, whom you follow"
+    assert ranked[1].reason == "because you upvoted “Teaching robot arms to pick up household items”"
+    assert (ranked[-1].paper_id, ranked[-1].reason) == (ROBOT_ARMS, "you upvoted it")
+    assert sorted(pick.paper_id for pick in ranked) == sorted(set(TOPICS) - {PROTEINS})
+
+
+def test_a_digest_picks_as_the_feed_does(engine: sa.Engine, topical: SemanticSearch) -> None:
+    readers = [
+        member(engine, "hal@example.org", upvotes=(ROBOT_ARMS,)),
+        member(engine, "ivy@example.org", upvotes=(TRANSLATION,), categories=["eess.IV"]),
+    ]
+    with write_session(engine) as session:
+        dismiss(session, session.get(User, readers[0].id), TUMOURS)  # type: ignore[arg-type]
+    with read_session(engine) as session:
+        users = [session.get(User, reader.id) for reader in readers]
+        pool = candidate_pool(session, list(TOPICS))
+        assert candidate_pool(session, list(reversed(TOPICS))) is pool  # weighed once, then kept
+        digest = picks_for_members(session, users, pool, limit=3)  # type: ignore[arg-type]
+        for user in users:
+            on_the_page, _ = for_you(session, user, limit=3)
+            assert digest[user.id] == on_the_page  # type: ignore[union-attr]
+    assert TUMOURS not in [pick.paper_id for pick in digest[readers[0].id]]

@@ -148,7 +148,7 @@ class Sender:
         pool = (
             candidate_pool(session, edition.paper_ids)
             if self.settings.digest_picks
-            else CandidatePool([], {})
+            else CandidatePool([])
         )
         return EditionContent(edition, self.renderer.cards(session, edition.paper_ids), pool)
 

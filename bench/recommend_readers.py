@@ -1,0 +1,407 @@
+"""Personal feed quality on real readers: authors, their early papers upvoted, their later ones wanted.
+
+(Docstring completed below once the measurements are in.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import math
+import pickle
+import random
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+from sklearn.svm import LinearSVC
+
+from arxiv_sanity import tfidf_vectorizer
+from dailypapers.papers.records import PaperRecord
+from dailypapers.recommend import feed
+from dailypapers.recommend.feed import Candidate, CandidatePool, Interests
+from recommend_quality import SHARED, Paper
+
+UPVOTES = (5, 20)
+TOP = 10
+DEPTH = 50
+#: At most this many papers dismissed on the first look at the top 10.
+DISMISSED = 3
+TUNING_DAYS = ("2025-10-01", "2025-11-01")
+REPORT_DAYS = ("2026-02-01", "2026-03-01")
+#: Readers drawn at each upvote count: as many as fit the machine's time, more on the report split.
+TUNING_READERS = {5: 200, 20: 150}
+REPORT_READERS = {5: 400, 20: 300}
+#: P@10, R@50, MRR of one reader.
+Metrics = tuple[float, float, float]
+
+
+@dataclass(frozen=True)
+class Reader:
+    name: str
+    #: Their papers listed before the cut, earliest first: the first k are the upvotes.
+    upvoted: list[str]
+    #: Their papers among the candidates.
+    wanted: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Split:
+    label: str
+    cut: str
+    end: str
+    candidates: list[Paper]
+    #: Readers for each upvote count.
+    readers: dict[int, list[Reader]]
+    papers: dict[str, Paper]
+
+    def papers_needed(self) -> set[str]:
+        """Its candidates and every reader's upvotes."""
+        ids = {p.id for p in self.candidates}
+        for k, readers in self.readers.items():
+            for reader in readers:
+                ids.update(reader.upvoted[:k])
+        return ids
+
+
+def load_all() -> list[Paper]:
+    """Every paper of the shared file, normalised as stored, in listing order."""
+    if not SHARED.exists():
+        sys.exit(f"{SHARED} is absent: this benchmark needs the real papers (65,200 arXiv listings)")
+    papers = []
+    with gzip.open(SHARED, "rt") as f:
+        for line in f:
+            raw = json.loads(line)
+            record = PaperRecord.build(
+                id=raw["id"],
+                title=raw["title"],
+                authors=raw["authors"],
+                abstract=raw["abstract"],
+                categories=raw["categories"],
+            )
+            papers.append(
+                Paper(
+                    record.id,
+                    raw["listed"],
+                    record.title,
+                    record.abstract,
+                    list(record.authors),
+                    list(record.categories),
+                )
+            )
+    papers.sort(key=lambda p: (p.listed, p.id))
+    return papers
+
+
+def make_split(
+    papers: list[Paper],
+    label: str,
+    cut: str,
+    end: str,
+    sizes: dict[int, int],
+    *,
+    seed: int,
+    excluded: frozenset[str] = frozenset(),
+) -> Split:
+    """Candidates: every paper listed from ``cut`` to before ``end``; readers: authors with at least k
+    papers before the cut and one or more among the candidates, ``sizes[k]`` of them drawn at random."""
+    before: dict[str, list[str]] = defaultdict(list)
+    after: dict[str, set[str]] = defaultdict(set)
+    candidates = []
+    for paper in papers:
+        if paper.listed < cut:
+            for author in paper.authors:
+                before[author].append(paper.id)
+        elif paper.listed < end:
+            candidates.append(paper)
+            for author in paper.authors:
+                after[author].add(paper.id)
+    rng = random.Random(seed)
+    readers = {}
+    for k, size in sizes.items():
+        eligible = sorted(a for a in after if len(before[a]) >= k and a not in excluded)
+        chosen = rng.sample(eligible, min(size, len(eligible)))
+        readers[k] = [Reader(a, before[a], frozenset(after[a])) for a in sorted(chosen)]
+    split = Split(label, cut, end, candidates, readers, {})
+    needed = split.papers_needed()
+    split.papers.update((p.id, p) for p in papers if p.id in needed)
+    return split
+
+
+def load_comments(ids: set[str]) -> dict[str, str]:
+    """The authors' comments of ``ids`` (the feed reads them; Paper has none)."""
+    comments = {}
+    with gzip.open(SHARED, "rt") as f:
+        for line in f:
+            raw = json.loads(line)
+            if raw["id"] in ids:
+                comments[raw["id"]] = raw.get("comment") or ""
+    return comments
+
+
+@dataclass(frozen=True)
+class Setting:
+    """What reaches the rankers: author names or not, and "not interested" clicks or not."""
+
+    label: str
+    authors: bool
+    negatives: bool
+
+
+SETTINGS = (
+    Setting("content only", authors=False, negatives=False),
+    Setting("content only, with not interested", authors=False, negatives=True),
+    Setting("with the reader's own signals", authors=True, negatives=False),
+    Setting("with the reader's own signals and not interested", authors=True, negatives=True),
+)
+
+
+def own_name_removed(name: str, authors: Sequence[str]) -> list[str]:
+    return [author for author in authors if author.casefold() != name.casefold()]
+
+
+def scores_of_metrics(scores: npt.NDArray[np.floating], wanted: npt.NDArray[np.bool_]) -> Metrics:
+    order = np.argsort(-scores, kind="stable")
+    hits = wanted[order]
+    first = np.flatnonzero(hits)
+    return (
+        float(hits[:TOP].sum()) / TOP,
+        float(hits[:DEPTH].sum()) / float(wanted.sum()),
+        1.0 / (first[0] + 1) if len(first) else 0.0,
+    )
+
+
+def dismissals(scores: npt.NDArray[np.floating], wanted: npt.NDArray[np.bool_]) -> list[int]:
+    """The rule of the simulated "not interested": on a first look at the top 10, the reader dismisses
+    the papers they do not want, at most DISMISSED of them, the highest-ranked first."""
+    top = np.argsort(-scores, kind="stable")[:TOP]
+    return [int(i) for i in top if not wanted[i]][:DISMISSED]
+
+
+class Bench:
+    """One split's candidates and readers, and the rankers measured on them."""
+
+    def __init__(self, split: Split, comments: dict[str, str], cache: Path) -> None:
+        self.split = split
+        self.comments = comments
+        self.cache = cache
+        self.position = {p.id: i for i, p in enumerate(split.candidates)}
+        self.pools = {
+            authors: CandidatePool([self.candidate(p, authors) for p in split.candidates])
+            for authors in (False, True)
+        }
+        self.svm: dict[bool, dict[tuple[str, int], npt.NDArray[np.float32]]] = {}
+
+    def candidate(self, paper: Paper, authors: bool) -> Candidate:
+        return Candidate(
+            paper.id,
+            paper.title,
+            paper.abstract,
+            paper.categories,
+            paper.authors if authors else (),
+            self.comments.get(paper.id, ""),
+        )
+
+    def wanted(self, reader: Reader) -> npt.NDArray[np.bool_]:
+        mask = np.zeros(len(self.split.candidates), dtype=bool)
+        mask[[self.position[i] for i in reader.wanted]] = True
+        return mask
+
+    def svm_scores(self, authors: bool) -> dict[tuple[str, int], npt.NDArray[np.float32]]:
+        """arxiv-sanity-lite's ranking for every reader: its tf-idf over every paper of the split (the
+        candidates and all readers' upvotes), then per reader serve.py's LinearSVC, upvotes positive and
+        every other paper negative. With authors, its text is compute.py's (title, abstract, author
+        names), with the reader's own name's words zeroed: kept, the reader's name finds their papers."""
+        if authors in self.svm:
+            return self.svm[authors]
+        variant = "authors" if authors else "uncapped"
+        stored = self.cache / f"recommend-readers-svm-{self.split.label}-{variant}.pkl"
+        if stored.exists():
+            self.svm[authors] = pickle.loads(stored.read_bytes())
+            return self.svm[authors]
+        split = self.split
+        candidate_ids = set(self.position)
+        corpus = split.candidates + [p for p in split.papers.values() if p.id not in candidate_ids]
+        row = {p.id: i for i, p in enumerate(corpus)}
+        vectorizer = tfidf_vectorizer(capped=False)
+        texts = [
+            " ".join([p.title, p.abstract, " ".join(p.authors)]) if authors else f"{p.title} {p.abstract}"
+            for p in corpus
+        ]
+        matrix = vectorizer.fit_transform(texts).tocsr().astype(np.float32)
+        analyzer, vocabulary = vectorizer.build_analyzer(), vectorizer.vocabulary_
+        scores = {}
+        for k, readers in split.readers.items():
+            for reader in readers:
+                labels = np.zeros(matrix.shape[0])
+                labels[[row[i] for i in reader.upvoted[:k]]] = 1
+                features = matrix
+                if authors:
+                    own = [vocabulary[term] for term in analyzer(reader.name) if term in vocabulary]
+                    features = matrix.tocsc(copy=True)
+                    for column in own:
+                        features.data[features.indptr[column] : features.indptr[column + 1]] = 0
+                    features = features.tocsr()
+                svm = LinearSVC(class_weight="balanced", verbose=False, max_iter=1_000_000, tol=1e-6, C=0.01)
+                svm.fit(features, labels)
+                scores[reader.name, k] = svm.decision_function(features[: len(split.candidates)]).astype(
+                    np.float32
+                )
+            print(f"  svm ({variant}) fitted for the {len(readers)} readers at {k} upvotes", flush=True)
+        stored.write_bytes(pickle.dumps(scores))
+        self.svm[authors] = scores
+        return scores
+
+    def feed_scores(
+        self, reader: Reader, k: int, setting: Setting, dismissed: Sequence[int] = ()
+    ) -> npt.NDArray[np.floating]:
+        papers = self.split.papers
+        upvoted = [self.candidate(papers[i], setting.authors) for i in reader.upvoted[:k]]
+        # Soft follows: the co-authors of the reader's upvotes, the reader's own name left out.
+        follows = (
+            sorted({a for paper in upvoted for a in own_name_removed(reader.name, paper.authors)})
+            if setting.authors
+            else []
+        )
+        pool = self.pools[setting.authors]
+        not_wanted = [pool.candidates[i] for i in dismissed]
+        interests = Interests(
+            [p.paper_id for p in upvoted], authors=follows, dismissed=[p.paper_id for p in not_wanted]
+        )
+        return pool.scores(interests, upvoted, not_wanted)[0]
+
+    def measure(self, setting: Setting) -> dict[tuple[str, int], list[Metrics]]:
+        """Each reader's metrics for the baseline and the feed, at each upvote count."""
+        svm = self.svm_scores(setting.authors)
+        found: dict[tuple[str, int], list[Metrics]] = defaultdict(list)
+        for k, readers in self.split.readers.items():
+            for reader in readers:
+                wanted = self.wanted(reader)
+                baseline = svm[reader.name, k].astype(np.float64)
+                feed_first = self.feed_scores(reader, k, setting)
+                if setting.negatives:
+                    baseline = baseline.copy()
+                    baseline[dismissals(baseline, wanted)] = -np.inf
+                    feed_first = self.feed_scores(reader, k, setting, dismissals(feed_first, wanted))
+                found["baseline", k].append(scores_of_metrics(baseline, wanted))
+                found["feed", k].append(scores_of_metrics(feed_first, wanted))
+        return found
+
+
+def paired(a: Sequence[float], b: Sequence[float]) -> tuple[float, float]:
+    """Mean of a - b and the half-width of its 95% normal interval."""
+    diff = np.array(a) - np.array(b)
+    return float(diff.mean()), float(1.96 * diff.std(ddof=1) / math.sqrt(len(diff)))
+
+
+def table(bench: Bench, setting: Setting, baseline_name: str) -> list[float]:
+    """Print one setting's table; return the feed's P@10 over the baseline's at each upvote count."""
+    found = bench.measure(setting)
+    print(f"\n  {setting.label}")
+    print(
+        f"  {'ranker':<34} {'k':>3} {'readers':>7} {'P@10':>7} {'R@50':>7} {'MRR':>7}   feed - baseline (95%)"
+    )
+    ratios = []
+    for k in UPVOTES:
+        base, feed_rows = np.array(found["baseline", k]), np.array(found["feed", k])
+        for name, rows in ((baseline_name, base), ("feed (recommend.feed)", feed_rows)):
+            p, r, m = rows.mean(axis=0)
+            line = f"  {name:<34} {k:>3} {len(rows):>7} {p:7.4f} {r:7.4f} {m:7.4f}"
+            if rows is feed_rows:
+                line += "   " + "  ".join(
+                    f"{metric} {mean:+.4f} ± {half:.4f}"
+                    for metric, (mean, half) in zip(
+                        ("P@10", "R@50", "MRR"),
+                        (paired(feed_rows[:, j], base[:, j]) for j in range(3)),
+                        strict=True,
+                    )
+                )
+            print(line)
+        ratios.append(float(feed_rows[:, 0].mean() / max(base[:, 0].mean(), 1e-9)))
+    print(
+        "  feed P@10 / baseline P@10: "
+        + ", ".join(f"{r:.2f}x at {k}" for r, k in zip(ratios, UPVOTES, strict=True))
+    )
+    return ratios
+
+
+@contextmanager
+def patched(**values: float) -> Iterator[None]:
+    """Set feed's module constants for the duration, then restore them."""
+    saved = {name: getattr(feed, name) for name in values}
+    for name, value in values.items():
+        setattr(feed, name, value)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            setattr(feed, name, value)
+
+
+#: The choices tried on the tuning split, one constant at a time, each in the setting it acts in.
+GRID = (
+    ("TASTE_POWER", (1.0, 2.0, 3.0), SETTINGS[0]),
+    ("HABIT_WEIGHT", (0.0, 0.25, 0.5, 1.0), SETTINGS[0]),
+    ("DISMISSED_WEIGHT", (0.0, 0.1, 0.25, 0.5, 1.0), SETTINGS[1]),
+    ("FOLLOWED_AUTHOR_WEIGHT", (1.0, 3.0, 5.0, 8.0, 13.0, 20.0), SETTINGS[2]),
+)
+
+
+def tune(bench: Bench) -> None:
+    """Mean P@10 (over 5 and 20 upvotes) of each choice on the tuning split."""
+    print("\ntuning (P@10 of the feed at 5 / 20 upvotes for each value; the others at their settings)")
+    for name, values, setting in GRID:
+        row = []
+        for value in values:
+            with patched(**{name: value}):
+                found = bench.measure(setting)
+            row.append(
+                f"{value:g}: {np.mean([m[0] for m in found['feed', 5]]):.4f} / "
+                f"{np.mean([m[0] for m in found['feed', 20]]):.4f}"
+            )
+        print(f"  {name:<24} ({setting.label}): " + "   ".join(row), flush=True)
+
+
+def splits() -> tuple[Split, Split]:
+    papers = load_all()
+    tuning = make_split(papers, "tuning", *TUNING_DAYS, TUNING_READERS, seed=1)
+    taken = frozenset(r.name for readers in tuning.readers.values() for r in readers)
+    report = make_split(papers, "report", *REPORT_DAYS, REPORT_READERS, seed=2, excluded=taken)
+    return tuning, report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--cache", type=Path, default=Path("/tmp"), help="where the SVM scores are kept")
+    parser.add_argument("--tune", action="store_true", help="also try the feed's choices on the tuning split")
+    parser.add_argument("--split", choices=("tuning", "report", "both"), default="both")
+    args = parser.parse_args()
+    start = time.perf_counter()
+    chosen = [s for s in splits() if args.split in (s.label, "both")]
+    comments = load_comments({i for s in chosen for i in s.papers_needed()})
+    print(f"[{time.perf_counter() - start:5.0f} s] papers read")
+    for split in chosen:
+        readers = ", ".join(f"{len(r)} at {k} upvotes" for k, r in split.readers.items())
+        print(
+            f"\n== {split.label} split: candidates every paper listed {split.cut} to before {split.end} "
+            f"({len(split.candidates):,}); readers {readers}"
+        )
+        bench = Bench(split, comments, args.cache)
+        print(f"[{time.perf_counter() - start:5.0f} s] candidate pools built")
+        if args.tune and split.label == "tuning":
+            tune(bench)
+        for setting in SETTINGS:
+            baseline = "tf-idf+LinearSVC" + (" (+author names)" if setting.authors else "")
+            table(bench, setting, baseline)
+        print(f"[{time.perf_counter() - start:5.0f} s] {split.label} split measured", flush=True)
+
+
+if __name__ == "__main__":
+    main()
