@@ -114,9 +114,12 @@ def main() -> None:
     began = time.perf_counter()
     pool = CandidatePool(candidates)
     built = time.perf_counter() - began
-    _, peak = tracemalloc.get_traced_memory()
+    kept, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    print(f"pool built in {built:.1f} s, {peak / 2**20:.0f} MiB at its peak (once per window or edition)")
+    print(
+        f"pool built in {built:.1f} s (once per window or edition): it holds {kept / 2**20:.0f} MiB, "
+        f"{peak / 2**20:.0f} MiB at the peak of its building"
+    )
 
     old = feed_before()
     rows = np.random.default_rng(args.seed).standard_normal((len(candidates) + len(earlier), DIMENSIONS))

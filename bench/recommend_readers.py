@@ -1,6 +1,72 @@
 """Personal feed quality on real readers: authors, their early papers upvoted, their later ones wanted.
 
-(Docstring completed below once the measurements are in.)
+Usage: python bench/recommend_readers.py [--tune] [--split tuning|report|both] [--cache /tmp]
+
+Readers (issue 18): from ../shared/data/arxiv-listings.jsonl.gz only, split by time at a cut day. The
+candidates are every paper listed in the month from the cut day; a reader is an author with at least k
+papers listed before the cut and one or more among the candidates; their earliest k papers are their
+upvotes (k = 5 and 20, readers drawn separately for each k), and the candidates they wrote are the papers
+they want. Per reader: P@10, R@50 (of their wanted candidates, the share in the top 50) and MRR (of the
+first wanted candidate in the whole ranking), averaged over readers, with the paired 95% normal interval
+of the feed's difference to the baseline on the same readers.
+  tuning split  cut 2025-10-01, candidates October 2025 (4,732 papers), 200 readers at 5 upvotes and 150
+                at 20, drawn with seed 1; every choice of the feed was made here;
+  report split  cut 2026-02-01, candidates February 2026 (3,969 papers), 400 readers at 5 and 300 at 20,
+                drawn with seed 2 among authors who are no tuning reader.
+
+Settings, reported separately:
+  content only                 no author names reach either ranker (the feed's candidates and upvotes
+                               carry no authors; the baseline's text is title and abstract);
+  with the reader's own signals  the authors of the reader's upvotes reach the feed as those papers'
+                               authors (its co-author signal: soft follows, weighed by how many upvotes
+                               each wrote), and the baseline's text is arxiv-sanity-lite's own (title,
+                               abstract, author names). The reader's own name is left out of both: a
+                               real reader is rarely the author of what they want, while here every
+                               wanted paper carries the reader's name, so keeping it would measure the
+                               simulation, not the feed (the feed gets the upvotes without that name;
+                               the baseline gets the words of that name zeroed in every paper);
+  ... with not interested      the reader looks at each ranker's top 10 and dismisses the papers there
+                               they do not want, at most 3, the highest-ranked first; the feed ranks again
+                               with them as "not interested", the baseline (which has no such signal)
+                               drops them from its ranking. Either way they leave the list.
+
+Baseline: arxiv-sanity-lite as its compute.py and serve.py fit it: bench/arxiv_sanity.py's TfidfVectorizer
+(uncapped: without its 20,000-word and 10% caps, which lost on the tuning split: P@10 0.019/0.028 at 5/20
+upvotes against 0.023/0.035) over every paper of the split (candidates and all readers' upvotes), then
+per reader LinearSVC(class_weight="balanced", max_iter=1_000_000, tol=1e-6, C=0.01) with the reader's
+upvotes positive and every other paper negative, candidates ranked by its decision function. Its scores
+are kept in --cache per split (the fits take about half an hour on the busy machine).
+
+The feed: dailypapers.recommend.feed.CandidatePool over the month's candidates (built once per split
+and setting, as the site builds one per 14-day window), .scores(Interests(upvoted, dismissed), ...).
+Choices, each measured on the tuning split (P@10 at 5 / 20 upvotes; --tune prints the grid again):
+- words: tf-idf of words and word pairs (lexical.py) over title, abstract and the authors' comments;
+  the comments, which often name a group's project page or code, took P@10 at 20 upvotes from 0.037 to
+  0.043 (an exploration with sklearn's vectorizer, same weighting). all-MiniLM-L6-v2 vectors were not
+  measured beside the words: embedding the 16,475 papers both splits need ran at 2-5 papers/s on the
+  shared machine (an hour and more), and ../shared/notes/verified-stack.md measured MiniLM alone below
+  tf-idf on these readers (0.008/0.008) and LinearSVC on tf-idf + MiniLM level with tf-idf alone.
+- taste as the mean of the squared cosines to each upvote (TASTE_POWER 2): 1 gave 0.0255/0.0307, 2
+  0.0235/0.0393, 3 0.0220/0.0393. The closeness to the mean of the upvotes, with or without the
+  window's mean subtracted (Rocchio), a hard-negative Rocchio (the 20-400 closest candidates as
+  negatives), the closest upvote alone or the closest three, and pseudo-relevance feedback (the top 3 or
+  10 candidates as upvotes) were all at or below the baseline in that exploration.
+- HABIT_WEIGHT 0.5: 0 to 1 all gave 0.024/0.039 here (authors' interests cross categories less than
+  the feed's words show); kept for members whose few short upvotes share few words with a paper of
+  their category.
+- DISMISSED_WEIGHT 0.25: 0 gave 0.0260/0.0473, 0.1 0.0255/0.0473, 0.25 0.0250/0.0480, 0.5 0.0240/0.0440,
+  1 0.0215/0.0347 (with not interested). Dismissed here are on-topic papers that the reader did not write
+  but might read, so a strong push away from them costs; 0.25 is level with 0 and keeps "not interested"
+  a negative example, as members mean it.
+- UPVOTED_AUTHOR_WEIGHT 30, each author weighed by rarity (as a word's idf) among the candidates: plain
+  shares gave 0.113/0.210 at 100 (0.082/0.140 at 10); with rarity 10: 0.113/0.210, 30: 0.111/0.215,
+  100: 0.1105/0.213.
+- FOLLOWED_AUTHOR_WEIGHT 20 (explicit follows): with the co-authors of the upvotes as follows, 1 gave
+  0.027/0.055, 3 0.036/0.085, 5 0.052/0.102, 8 0.079/0.112, 13 0.087/0.115, 20 0.090/0.115.
+
+Caveats: names are not people (two authors named "Wei Wang" are one reader here); a reader wants only
+their own papers, so an on-topic paper by others counts as unwanted, which bounds P@10 low for every
+ranker.
 """
 
 from __future__ import annotations
@@ -14,9 +80,8 @@ import random
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -24,10 +89,8 @@ import numpy.typing as npt
 from sklearn.svm import LinearSVC
 
 from arxiv_sanity import tfidf_vectorizer
-from dailypapers.papers.records import PaperRecord
-from dailypapers.recommend import feed
 from dailypapers.recommend.feed import Candidate, CandidatePool, Interests
-from recommend_quality import SHARED, Paper
+from recommend_quality import SHARED, Paper, paper_of, patched
 
 UPVOTES = (5, 20)
 TOP = 10
@@ -75,27 +138,8 @@ def load_all() -> list[Paper]:
     """Every paper of the shared file, normalised as stored, in listing order."""
     if not SHARED.exists():
         sys.exit(f"{SHARED} is absent: this benchmark needs the real papers (65,200 arXiv listings)")
-    papers = []
     with gzip.open(SHARED, "rt") as f:
-        for line in f:
-            raw = json.loads(line)
-            record = PaperRecord.build(
-                id=raw["id"],
-                title=raw["title"],
-                authors=raw["authors"],
-                abstract=raw["abstract"],
-                categories=raw["categories"],
-            )
-            papers.append(
-                Paper(
-                    record.id,
-                    raw["listed"],
-                    record.title,
-                    record.abstract,
-                    list(record.authors),
-                    list(record.categories),
-                )
-            )
+        papers = [paper_of(json.loads(line)) for line in f]
     papers.sort(key=lambda p: (p.listed, p.id))
     return papers
 
@@ -261,21 +305,17 @@ class Bench:
 
     def feed_scores(
         self, reader: Reader, k: int, setting: Setting, dismissed: Sequence[int] = ()
-    ) -> npt.NDArray[np.floating]:
-        papers = self.split.papers
-        upvoted = [self.candidate(papers[i], setting.authors) for i in reader.upvoted[:k]]
-        # Soft follows: the co-authors of the reader's upvotes, the reader's own name left out.
-        follows = (
-            sorted({a for paper in upvoted for a in own_name_removed(reader.name, paper.authors)})
-            if setting.authors
-            else []
-        )
+    ) -> np.ndarray:
+        """With authors, the co-authors of the reader's upvotes reach the feed as those papers' authors
+        (its soft follows), the reader's own name left out: the reader is not a member who follows
+        themselves, and their name would find their own papers."""
+        upvoted = [self.candidate(self.split.papers[i], setting.authors) for i in reader.upvoted[:k]]
+        upvoted = [replace(p, authors=own_name_removed(reader.name, p.authors)) for p in upvoted]
         pool = self.pools[setting.authors]
         not_wanted = [pool.candidates[i] for i in dismissed]
-        interests = Interests(
-            [p.paper_id for p in upvoted], authors=follows, dismissed=[p.paper_id for p in not_wanted]
-        )
-        return pool.scores(interests, upvoted, not_wanted)[0]
+        interests = Interests([p.paper_id for p in upvoted], dismissed=[p.paper_id for p in not_wanted])
+        scores: np.ndarray = pool.scores(interests, upvoted, not_wanted).total
+        return scores
 
     def measure(self, setting: Setting) -> dict[tuple[str, int], list[Metrics]]:
         """Each reader's metrics for the baseline and the feed, at each upvote count."""
@@ -295,7 +335,7 @@ class Bench:
         return found
 
 
-def paired(a: Sequence[float], b: Sequence[float]) -> tuple[float, float]:
+def paired(a: npt.ArrayLike, b: npt.ArrayLike) -> tuple[float, float]:
     """Mean of a - b and the half-width of its 95% normal interval."""
     diff = np.array(a) - np.array(b)
     return float(diff.mean()), float(1.96 * diff.std(ddof=1) / math.sqrt(len(diff)))
@@ -332,25 +372,12 @@ def table(bench: Bench, setting: Setting, baseline_name: str) -> list[float]:
     return ratios
 
 
-@contextmanager
-def patched(**values: float) -> Iterator[None]:
-    """Set feed's module constants for the duration, then restore them."""
-    saved = {name: getattr(feed, name) for name in values}
-    for name, value in values.items():
-        setattr(feed, name, value)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            setattr(feed, name, value)
-
-
 #: The choices tried on the tuning split, one constant at a time, each in the setting it acts in.
 GRID = (
     ("TASTE_POWER", (1.0, 2.0, 3.0), SETTINGS[0]),
     ("HABIT_WEIGHT", (0.0, 0.25, 0.5, 1.0), SETTINGS[0]),
     ("DISMISSED_WEIGHT", (0.0, 0.1, 0.25, 0.5, 1.0), SETTINGS[1]),
-    ("FOLLOWED_AUTHOR_WEIGHT", (1.0, 3.0, 5.0, 8.0, 13.0, 20.0), SETTINGS[2]),
+    ("UPVOTED_AUTHOR_WEIGHT", (3.0, 10.0, 30.0, 100.0), SETTINGS[2]),
 )
 
 

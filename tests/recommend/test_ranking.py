@@ -5,8 +5,9 @@ from __future__ import annotations
 from dailypapers.recommend.feed import Candidate, CandidatePool, Interests, Pick, rank
 
 
-def paper(paper_id: str, title: str, abstract: str, *, author: str = "Grace Hopper") -> Candidate:
-    return Candidate(paper_id, title, abstract, ["cs.CV"], [author], "")
+def paper(paper_id: str, title: str, abstract: str, *, author: str = "") -> Candidate:
+    """A paper by ``author``, or else by an author of its own."""
+    return Candidate(paper_id, title, abstract, ["cs.CV"], [author or f"Author of {paper_id}"], "")
 
 
 LORA = paper(
@@ -99,3 +100,14 @@ def test_followed_authors_and_categories_come_first_and_say_so() -> None:
 
 def test_nothing_to_go_on_picks_nothing() -> None:
     assert rank(Interests([]), [LORA, *OTHER], [], limit=5) == []
+
+
+def test_papers_by_the_authors_a_member_upvotes_rise_and_say_so() -> None:
+    mine = paper(
+        "2501.00301", "Dialogue acts in debates", "Argument mining of debate turns.", author="Yohan Jo"
+    )
+    theirs = paper(
+        "2501.00302", "Persuasion in online forums", "Which replies change minds.", author="Yohan Jo"
+    )
+    picks = rank(Interests([mine.paper_id]), [*OTHER, LORA_AGAIN, theirs], [mine], limit=1)
+    assert (picks[0].paper_id, picks[0].reason) == (theirs.paper_id, "by Yohan Jo, whose papers you upvoted")

@@ -6,6 +6,7 @@ split (readers modelled as prolific authors: their early papers upvoted, their l
   squared tf-idf cosines to each upvote, so one close upvote counts more than many vague ones;
 - "not interested": the same closeness to the papers the member dismissed, subtracted;
 - habit: the share of upvotes in the candidate's categories;
+- co-authors: the share of upvotes written by each of the candidate's authors;
 - the authors and categories the member follows, said once in settings and always honoured.
 A member with neither upvotes nor follows gets the trending papers.
 
@@ -45,6 +46,9 @@ DISMISSED_WEIGHT = 0.25
 #: Weight of the share of upvotes in a candidate's categories (a habit the words may not show).
 HABIT_WEIGHT = 0.5
 FOLLOWED_AUTHOR_WEIGHT = 20.0
+#: Weight of a candidate's authors' shares of the member's upvotes, each times its rarity among the
+#: candidates, summed over its authors: the co-authors a member keeps upvoting, followed softly.
+UPVOTED_AUTHOR_WEIGHT = 30.0
 FOLLOWED_CATEGORY_WEIGHT = 1.0
 #: Pools of candidates kept for reuse: the feed's window and a digest edition's papers, with room for the
 #: day, week and month lists that members sort "for you".
@@ -80,6 +84,19 @@ class Candidate:
     @property
     def text(self) -> str:
         return f"{self.title} {self.abstract} {self.comments}"
+
+
+@dataclass(frozen=True)
+class Scored:
+    """Candidates' scores and the signals that explain them."""
+
+    total: np.ndarray
+    #: Cosine of each candidate (rows) to each upvoted paper (columns), when there are upvotes.
+    closeness: np.ndarray | None
+    #: The standardised closeness to the upvotes (less that to the dismissed papers).
+    taste: np.ndarray
+    #: The co-authors' part of the score, above its mean over the candidates.
+    coauthors: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -149,27 +166,36 @@ class CandidatePool:
 
     def scores(
         self, interests: Interests, upvoted: Sequence[Candidate], dismissed: Sequence[Candidate] = ()
-    ) -> tuple[np.ndarray, np.ndarray | None]:
-        """Each candidate's score for ``interests``, and its closeness to each upvoted paper (when any).
+    ) -> Scored:
+        """Each candidate's score for ``interests``, and the signals behind it.
 
         ``upvoted`` and ``dismissed`` are the papers behind the interests' ids (they need not be
         candidates); the upvoted and dismissed candidates score minus infinity.
         """
-        scores = np.zeros(len(self.candidates))
+        count = len(self.candidates)
         closeness = self.closeness(upvoted) if upvoted else None
+        taste, coauthors = np.zeros(count), np.zeros(count)
         if closeness is not None:
-            taste = (closeness**TASTE_POWER).mean(axis=1)
+            liked = (closeness**TASTE_POWER).mean(axis=1)
             if dismissed:
-                taste -= DISMISSED_WEIGHT * (self.closeness(dismissed) ** TASTE_POWER).mean(axis=1)
-            scores += _standardised(taste)
+                liked -= DISMISSED_WEIGHT * (self.closeness(dismissed) ** TASTE_POWER).mean(axis=1)
+            taste = _standardised(liked)
+        scores = taste.copy()
         if upvoted:
             scores += HABIT_WEIGHT * self._habit(upvoted)
+            for author, share in _author_shares(upvoted).items():
+                if author in self.by_author:
+                    rows = self.by_author[author]
+                    # Weighed as a word's idf: an author of many candidates says less of each.
+                    rarity = np.log((1 + count) / (1 + len(rows))) + 1
+                    coauthors[rows] += UPVOTED_AUTHOR_WEIGHT * share * rarity
+            scores += coauthors
         scores += FOLLOWED_AUTHOR_WEIGHT * self._marked(
             self.by_author, {author.casefold() for author in interests.authors}
         )
         scores += FOLLOWED_CATEGORY_WEIGHT * self._marked(self.by_category, set(interests.categories))
         scores[self._marked(self.by_id, {*interests.upvoted, *interests.dismissed})] = -np.inf
-        return scores, closeness
+        return Scored(scores, closeness, taste, coauthors - coauthors.mean())
 
     def rank(
         self,
@@ -184,7 +210,8 @@ class CandidatePool:
         upvoted, dismissed and ``excluded`` papers are never picked."""
         if interests.empty or not self.candidates:
             return []
-        scores, closeness = self.scores(interests, upvoted, dismissed)
+        scored = self.scores(interests, upvoted, dismissed)
+        scores = scored.total
         scores[self._marked(self.by_id, excluded)] = -np.inf
         order = np.argsort(-scores, kind="stable")[: np.isfinite(scores).sum()][:limit]
         followed_authors = {author.casefold() for author in interests.authors}
@@ -193,10 +220,16 @@ class CandidatePool:
             Pick(
                 self.candidates[i].paper_id,
                 float(scores[i]),
-                _reason(self.candidates[i], followed_authors, followed_categories, upvoted, closeness, i),
+                _reason(self.candidates[i], followed_authors, followed_categories, upvoted, scored, i),
             )
             for i in order
         ]
+
+
+def _author_shares(upvoted: Sequence[Candidate]) -> dict[str, float]:
+    """The share of the upvoted papers each author (case folded) wrote."""
+    counts = Counter(author.casefold() for paper in upvoted for author in set(paper.authors))
+    return {author: count / len(upvoted) for author, count in counts.items()}
 
 
 def _reason(
@@ -204,14 +237,19 @@ def _reason(
     followed_authors: set[str],
     followed_categories: set[str],
     upvoted: Sequence[Candidate],
-    closeness: np.ndarray | None,
+    scored: Scored,
     row: int,
 ) -> str:
+    """The signal that sets the candidate apart most: a follow, else co-authors or words of upvotes."""
     followed_author = next((a for a in candidate.authors if a.casefold() in followed_authors), None)
     if followed_author:
         return f"by {plain_text(followed_author)}, whom you follow"
-    if closeness is not None and closeness[row].max() > 0:
-        nearest = upvoted[int(np.argmax(closeness[row]))]
+    if upvoted and scored.coauthors[row] > max(scored.taste[row], 0):
+        shares = _author_shares(upvoted)
+        author = max(candidate.authors, key=lambda a: shares.get(a.casefold(), 0))
+        return f"by {plain_text(author)}, whose papers you upvoted"
+    if scored.closeness is not None and scored.closeness[row].max() > 0:
+        nearest = upvoted[int(np.argmax(scored.closeness[row]))]
         return f"because you upvoted “{plain_text(nearest.title)}”"
     followed_category = next((c for c in candidate.categories if c in followed_categories), None)
     if followed_category:
