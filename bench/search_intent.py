@@ -46,6 +46,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import gzip
+import importlib
 import json
 import math
 import random
@@ -74,7 +75,6 @@ from dailypapers.papers.records import PaperRecord
 from dailypapers.papers.rules import ListingRules
 from dailypapers.papers.service import store_papers
 from dailypapers.papers.text import plain_text
-from dailypapers.search import keyword, service, spelling
 from dailypapers.search.embedding import default_embedder
 from dailypapers.search.keyword import papers_waiting_for_index
 from dailypapers.search.models import PaperEmbedding
@@ -399,14 +399,13 @@ class RememberingEmbedder:
 
 
 def override(settings: list[str]) -> None:
-    """--set module.NAME=VALUE: try another value of a search setting (for tuning), module one of
-    service, keyword, spelling."""
-    modules = {"service": service, "keyword": keyword, "spelling": spelling}
+    """--set module.NAME=VALUE: try another value of a setting of dailypapers.search.<module>."""
     for setting in settings:
         name, value = setting.split("=", 1)
-        module, attribute = name.split(".", 1)
-        current = getattr(modules[module], attribute)
-        setattr(modules[module], attribute, type(current)(value))
+        module_name, attribute = name.split(".", 1)
+        module = importlib.import_module(f"dailypapers.search.{module_name}")
+        current = getattr(module, attribute)
+        setattr(module, attribute, type(current)(value))
         print(f"setting {name} = {value} (default {current})")
 
 
