@@ -46,23 +46,23 @@ Choices, each measured on the tuning split (P@10 at 5 / 20 upvotes; --tune print
   measured beside the words: embedding the 16,475 papers both splits need ran at 2-5 papers/s on the
   shared machine (an hour and more), and ../shared/notes/verified-stack.md measured MiniLM alone below
   tf-idf on these readers (0.008/0.008) and LinearSVC on tf-idf + MiniLM level with tf-idf alone.
-- taste as the mean of the squared cosines to each upvote (TASTE_POWER 2): 1 gave 0.0255/0.0307, 2
-  0.0235/0.0393, 3 0.0220/0.0393. The closeness to the mean of the upvotes, with or without the
+- taste as the mean of the squared cosines to each upvote (TASTE_POWER 2): 1 gave 0.0265/0.0300, 2
+  0.0235/0.0413, 3 0.0215/0.0400. The closeness to the mean of the upvotes, with or without the
   window's mean subtracted (Rocchio), a hard-negative Rocchio (the 20-400 closest candidates as
   negatives), the closest upvote alone or the closest three, and pseudo-relevance feedback (the top 3 or
-  10 candidates as upvotes) were all at or below the baseline in that exploration.
-- HABIT_WEIGHT 0.5: 0 to 1 all gave 0.024/0.039 here (authors' interests cross categories less than
-  the feed's words show); kept for members whose few short upvotes share few words with a paper of
-  their category.
-- DISMISSED_WEIGHT 0.25: 0 gave 0.0260/0.0473, 0.1 0.0255/0.0473, 0.25 0.0250/0.0480, 0.5 0.0240/0.0440,
-  1 0.0215/0.0347 (with not interested). Dismissed here are on-topic papers that the reader did not write
-  but might read, so a strong push away from them costs; 0.25 is level with 0 and keeps "not interested"
-  a negative example, as members mean it.
-- UPVOTED_AUTHOR_WEIGHT 30, each author weighed by rarity (as a word's idf) among the candidates: plain
-  shares gave 0.113/0.210 at 100 (0.082/0.140 at 10); with rarity 10: 0.113/0.210, 30: 0.111/0.215,
-  100: 0.1105/0.213.
-- FOLLOWED_AUTHOR_WEIGHT 20 (explicit follows): with the co-authors of the upvotes as follows, 1 gave
-  0.027/0.055, 3 0.036/0.085, 5 0.052/0.102, 8 0.079/0.112, 13 0.087/0.115, 20 0.090/0.115.
+  10 candidates as upvotes) were all at or below the baseline in the exploration.
+- HABIT_WEIGHT 0.5: 0 to 1 all gave 0.0235/0.0413 (an author's later papers keep the categories their
+  words already show); kept for members whose few short upvotes share few words with a paper of their
+  category.
+- DISMISSED_WEIGHT 0.1: 0 gave 0.0255/0.0467, 0.1 0.0260/0.0480, 0.25 0.0250/0.0467, 0.5 0.0235/0.0427,
+  1 0.0220/0.0353 (with not interested). Dismissed here are on-topic papers the reader did not write
+  but might read, so a strong push away from them costs.
+- UPVOTED_AUTHOR_WEIGHT 30, each author weighed by rarity (as a word's idf) among the candidates: 3 gave
+  0.1035/0.1853, 10 0.1130/0.2100, 30 0.1110/0.2153, 100 0.1105/0.2133; without the rarity (an earlier
+  run), 10 gave 0.082/0.140 and 100 0.113/0.210.
+- FOLLOWED_AUTHOR_WEIGHT 20 (explicit follows, an earlier run with the co-authors of the upvotes passed
+  as follows): 1 gave 0.027/0.055, 3 0.036/0.085, 5 0.052/0.102, 8 0.079/0.112, 13 0.087/0.115, 20
+  0.090/0.115.
 
 Caveats: names are not people (two authors named "Wei Wang" are one reader here); a reader wants only
 their own papers, so an on-topic paper by others counts as unwanted, which bounds P@10 low for every
