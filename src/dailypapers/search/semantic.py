@@ -1,7 +1,8 @@
 """Semantic search: papers found by meaning, through their vectors.
 
-Papers are embedded by ``dailypapers index`` (a background job: the model reads about 20 papers a
-second on two cores), never on a request. At query time only the query is embedded, in a few ms.
+Papers are embedded by ``dailypapers index`` (a background job: the model reads about 27 papers a
+CPU-second, bench/embedding_speed.py), never on a request. At query time only the query is
+embedded, in a few ms.
 """
 
 from __future__ import annotations
