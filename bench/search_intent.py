@@ -159,7 +159,8 @@ def build_catalog(
     indexed = update_search_index(engine)
     clock.done("keyword index", start, f"{indexed:,} papers added")
     with read_session(engine) as session:
-        waiting = {str(p["id"]) for p in catalog} - set(session.scalars(sa.select(PaperEmbedding.paper_id)))
+        embedded = sa.select(PaperEmbedding.paper_id).where(PaperEmbedding.model == embedder.name)
+        waiting = {str(p["id"]) for p in catalog} - set(session.scalars(embedded))
     if waiting:
         start = time.perf_counter()
         reused = {
