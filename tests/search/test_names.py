@@ -18,6 +18,7 @@ def test_names_are_compared_without_accents_case_or_punctuation() -> None:
         ("diffusion models for protein structure prediction", None),  # too long for a name
         ("2306.09299", None),
         ("a, b", None),  # initials only
+        ("for Mitigating Bias in", None),  # a phrase
     ],
 )
 def test_a_query_is_read_as_a_name_when_it_can_be_one(text: str, parts: list[str] | None) -> None:

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session
 
 from dailypapers.search.filters import SearchFilters
-from dailypapers.search.keyword import papers_by_author_words
+from dailypapers.search.keyword import STOP_WORDS, papers_by_author_words
 
 #: A name is a few words: longer queries are not read as names.
 MAX_NAME_PARTS = 4
@@ -33,7 +33,8 @@ def name_parts(name: str) -> list[str]:
 
 def query_name(text: str) -> list[str] | None:
     """The parts of the name ``text`` may be (``"Last, First"`` read as ``"First Last"``); None when
-    it cannot be a name (too long, or holding anything but letters, spaces, dots, commas, hyphens)."""
+    it cannot be a name (too long, holding a stop word, or anything but letters, spaces, dots,
+    commas, hyphens)."""
     text = text.strip()
     if not text or len(text) > MAX_NAME_CHARACTERS or re.search(r"[^\w\s.,'-]|\d|_", text):
         return None
@@ -42,6 +43,10 @@ def query_name(text: str) -> list[str] | None:
         text = f"{first} {last}"
     parts = name_parts(text)
     if not parts or len(parts) > MAX_NAME_PARTS or all(len(part) == 1 for part in parts):
+        return None
+    # "for Mitigating Bias in" is a phrase, and looking it up among authors cost 30 ms at a million
+    # papers (bench/search_speed.py's slowest queries).
+    if any(part in STOP_WORDS for part in parts):
         return None
     return parts
 
