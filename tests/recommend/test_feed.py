@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import time
+
+import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
@@ -17,12 +21,15 @@ from dailypapers.community.models import User
 from dailypapers.community.moderation import hide_paper
 from dailypapers.community.votes import set_vote
 from dailypapers.db.write import read_session, write_session
+from dailypapers.papers.rules import ListingRules
+from dailypapers.papers.service import store_papers
+from dailypapers.recommend import feed as feed_module
 from dailypapers.recommend.feed import Pick, candidate_pool, for_you, picks_for_members, rank_papers_for
 from dailypapers.search.semantic import SemanticSearch
 from dailypapers.settings import Settings
 from dailypapers.web.app import create_app
 from dailypapers.web.members import SESSION_COOKIE
-from search_papers import TOPICS
+from search_papers import TOPICS, paper
 
 ROBOT_ARMS, PROTEINS, TRANSLATION, TUMOURS, ENERGY, GRASPING = (f"2501.0000{n}" for n in range(1, 7))
 
@@ -145,3 +152,25 @@ def test_a_digest_picks_as_the_feed_does(engine: sa.Engine, topical: SemanticSea
             on_the_page, _ = for_you(session, user, limit=3)
             assert digest[user.id] == on_the_page  # type: ignore[union-attr]
     assert TUMOURS not in [pick.paper_id for pick in digest[readers[0].id]]
+
+
+def test_a_moved_window_is_weighed_on_a_helper_thread_while_the_previous_one_answers(
+    engine: sa.Engine, topical: SemanticSearch, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(feed_module, "BACKGROUND_BUILD_MIN", 0)  # as a full arXiv's window
+    reader = member(engine, "fay@example.org", upvotes=(ROBOT_ARMS,))
+    assert feed(engine, reader)[0][0].paper_id == GRASPING  # the first window is weighed at once
+    newer = paper(
+        "2501.00007",
+        "Robot arms grasp household items from camera images",
+        "A manipulator learns to pick up cups and bottles.",
+        listed_on=dt.date(2025, 1, 6),
+    )
+    with write_session(engine) as session:
+        store_papers(session, [newer], rules=ListingRules())
+    picks, _ = feed(engine, reader)
+    assert "2501.00007" not in [pick.paper_id for pick in picks]  # the previous window answered at once
+    deadline = time.monotonic() + 20
+    while feed(engine, reader)[0][0].paper_id != "2501.00007":
+        assert time.monotonic() < deadline, "the new window was never weighed"
+        time.sleep(0.05)

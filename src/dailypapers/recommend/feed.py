@@ -57,6 +57,9 @@ FOLLOWED_CATEGORY_WEIGHT = 1.0
 #: Pools of candidates kept for reuse: the feed's window and a digest edition's papers, with room for the
 #: day, week and month lists that members sort "for you".
 POOLS_KEPT = 4
+#: A feed window of more papers than this is weighed on a helper thread when it moves: 12,000 papers
+#: take about 7 s (``bench/feed_speed.py``), a few hundred well under one.
+BACKGROUND_BUILD_MIN = 2_000
 #: The reason of a paper no signal speaks for.
 NO_SIGNAL = "nothing you upvoted or follow is close"
 
@@ -310,23 +313,69 @@ def _candidates(session: Session, paper_ids: Sequence[str] | sa.Select[tuple[str
     ]
 
 
-_pools: OrderedDict[tuple[str, ...], CandidatePool] = OrderedDict()
+#: Pools by the database they come from (its URL) and their papers' ids.
+PoolKey = tuple[str, tuple[str, ...]]
+_pools: OrderedDict[PoolKey, CandidatePool] = OrderedDict()
 _pools_lock = threading.Lock()
+
+
+def _pool_key(session: Session, paper_ids: Sequence[str]) -> tuple[sa.Engine, PoolKey]:
+    bind = session.get_bind()
+    engine = bind if isinstance(bind, sa.Engine) else bind.engine
+    return engine, (engine.url.render_as_string(hide_password=True), tuple(sorted(set(paper_ids))))
 
 
 def candidate_pool(session: Session, paper_ids: Sequence[str]) -> CandidatePool:
     """The pool of ``paper_ids``, built once and kept while it is among the last few asked for."""
-    key = tuple(sorted(set(paper_ids)))
+    _, key = _pool_key(session, paper_ids)
     with _pools_lock:
         if key in _pools:
             _pools.move_to_end(key)
             return _pools[key]
-    pool = CandidatePool(_candidates(session, list(key)))
+    pool = CandidatePool(_candidates(session, list(key[1])))
     with _pools_lock:
         _pools[key] = pool
         while len(_pools) > POOLS_KEPT:
             _pools.popitem(last=False)
     return pool
+
+
+#: The feed's latest window pool of each database (by URL) a process serves, and the databases whose next
+#: window is being built on a helper thread.
+_windows: dict[str, CandidatePool] = {}
+_rebuilding: set[str] = set()
+
+
+def window_pool(session: Session, paper_ids: Sequence[str]) -> CandidatePool:
+    """The pool of the feed's window ``paper_ids``. When the window moves (a new day is listed) and
+    it holds more than ``BACKGROUND_BUILD_MIN`` papers, the new pool is built on a helper thread and
+    the previous window's pool answers meanwhile (its picks are still checked against moderation):
+    no member waits the seconds a full arXiv's window takes to weigh."""
+    engine, key = _pool_key(session, paper_ids)
+    site, ids = key
+    with _pools_lock:
+        previous = _windows.get(site)
+        in_background = key not in _pools and previous is not None and len(ids) > BACKGROUND_BUILD_MIN
+        if in_background and site not in _rebuilding:
+            _rebuilding.add(site)
+            threading.Thread(target=_build_window, args=(engine, site, ids), daemon=True).start()
+    if in_background:
+        return previous  # type: ignore[return-value]
+    pool = candidate_pool(session, ids)
+    with _pools_lock:
+        _windows[site] = pool
+    return pool
+
+
+def _build_window(engine: sa.Engine, site: str, paper_ids: Sequence[str]) -> None:
+    try:
+        with Session(engine) as session:
+            pool = candidate_pool(session, paper_ids)
+        with _pools_lock:
+            _windows[site] = pool
+    finally:
+        with _pools_lock:
+            _rebuilding.discard(site)
 
 
 def _papers_of(session: Session, interests: Interests) -> tuple[list[Candidate], list[Candidate]]:
@@ -361,7 +410,7 @@ def for_you(session: Session, user: User | None, *, limit: int = 30) -> tuple[li
             .where(ListingEntry.day > newest - dt.timedelta(days=WINDOW_DAYS))
             .distinct()
         ).all()
-        picks = _shown(session, candidate_pool(session, recent), interests, limit)
+        picks = _shown(session, window_pool(session, recent), interests, limit)
         if picks:
             return picks, True
     trending = community.trending(session, "week", limit=limit)
