@@ -145,11 +145,7 @@ class Sender:
         return picks_for_members(session, members, edition.pool, limit=wanted)
 
     def content(self, session: Session, edition: Edition) -> EditionContent:
-        pool = (
-            candidate_pool(session, edition.paper_ids)
-            if self.settings.digest_picks
-            else CandidatePool([])
-        )
+        pool = candidate_pool(session, edition.paper_ids) if self.settings.digest_picks else CandidatePool([])
         return EditionContent(edition, self.renderer.cards(session, edition.paper_ids), pool)
 
     def _prepare(self) -> _Batch:
