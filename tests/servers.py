@@ -7,7 +7,9 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
+import sqlalchemy as sa
 import uvicorn
 from fastapi import FastAPI
 
@@ -35,3 +37,11 @@ def serving(app: FastAPI, port: int | None = None) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@dataclass(frozen=True)
+class TopicalSite:
+    """A served site (``tests/web/conftest.py``'s ``topical_site``) and its database."""
+
+    url: str
+    engine: sa.Engine

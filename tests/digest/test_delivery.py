@@ -91,6 +91,17 @@ def test_category_filters_narrow_the_mail_and_an_empty_one_is_not_sent(
     assert "robot arms" in text and "Grasp planning" in text and "proteins" not in text
 
 
+def subscribed_member(engine: sa.Engine, subscriber: Callable[..., int]) -> User:
+    """A member who upvoted the paper on robot arms and subscribed with their account's address, and
+    the day's edition queued for them."""
+    with write_session(engine) as session:
+        member = use_sign_in_link(session, create_sign_in_link(session, "reader@example.org"))
+        set_vote(session, member, ROBOT_ARMS, up=True)
+    subscriber("reader@example.org")
+    build(engine)
+    return member
+
+
 def test_members_get_personal_picks_with_the_reason(
     engine: sa.Engine,
     topical: SemanticSearch,
@@ -98,11 +109,7 @@ def test_members_get_personal_picks_with_the_reason(
     make_sender: Callable[..., Sender],
     smtp_server: SmtpServer,
 ) -> None:
-    with write_session(engine) as session:
-        member = use_sign_in_link(session, create_sign_in_link(session, "reader@example.org"))
-        set_vote(session, member, ROBOT_ARMS, up=True)
-    subscriber("reader@example.org")
-    build(engine)
+    subscribed_member(engine, subscriber)
     send(make_sender(digest_papers=1, digest_picks=2))
     text = smtp_server.handler.messages[0].get_body(("plain",)).get_content()  # type: ignore[union-attr]
     top, picks = text.split("Picked for you")
@@ -119,11 +126,7 @@ def test_a_pick_marked_not_interested_from_the_mail_leaves_the_members_picks(
     smtp_server: SmtpServer,
     digest_site: TestClient,
 ) -> None:
-    with write_session(engine) as session:
-        member = use_sign_in_link(session, create_sign_in_link(session, "reader@example.org"))
-        set_vote(session, member, ROBOT_ARMS, up=True)
-    subscriber("reader@example.org")
-    build(engine)
+    member = subscribed_member(engine, subscriber)
     sender = make_sender(digest_papers=1, digest_picks=2)
     send(sender)
     html = smtp_server.handler.messages[0].get_body(("html",)).get_content()  # type: ignore[union-attr]

@@ -3,8 +3,6 @@ who has not, sort the day's list "for you"; the first says "not interested" to a
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -14,16 +12,9 @@ from browser import BROWSER_MARKS, screenshot
 from dailypapers.community.accounts import create_sign_in_link, start_session, use_sign_in_link
 from dailypapers.community.models import Dismissal
 from dailypapers.community.votes import set_vote
-from dailypapers.db.engine import create_db_engine
-from dailypapers.db.migrate import upgrade_database
 from dailypapers.db.write import read_session, write_session
-from dailypapers.papers.rules import ListingRules
-from dailypapers.papers.service import store_papers
-from dailypapers.settings import Settings
-from dailypapers.web.app import create_app
 from dailypapers.web.members import SESSION_COOKIE
-from search_papers import TOPICS, make_searchable, paper
-from servers import serving
+from servers import TopicalSite
 
 playwright = pytest.importorskip("playwright.sync_api")
 expect = playwright.expect
@@ -53,23 +44,8 @@ class Site:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    """Papers on distinct topics, searchable by meaning, on the list of 3 January 2025."""
-    with pytest.MonkeyPatch.context() as environment:
-        for name in list(os.environ):
-            if name.startswith("DAILYPAPERS_"):
-                environment.delenv(name)
-        settings = Settings(data_dir=tmp_path_factory.mktemp("for-you") / "data")
-        engine = create_db_engine(settings)
-        upgrade_database(engine)
-        with write_session(engine) as session:
-            store_papers(session, [paper(i, *fields) for i, fields in TOPICS.items()], rules=ListingRules())
-        make_searchable(engine, settings.data_dir)
-        try:
-            with serving(create_app(settings)) as url:
-                yield Site(url, engine)
-        finally:
-            engine.dispose()
+def site(topical_site: TopicalSite) -> Site:
+    return Site(topical_site.url, topical_site.engine)
 
 
 def signed_in(browser: playwright.Browser, site: Site, cookie: str) -> playwright.Page:

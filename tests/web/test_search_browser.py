@@ -3,21 +3,10 @@ words marked, then narrowed by the filters of the search page; with and without 
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-
 import pytest
 
 from browser import BROWSER_MARKS, screenshot
-from dailypapers.db.engine import create_db_engine
-from dailypapers.db.migrate import upgrade_database
-from dailypapers.db.write import write_session
-from dailypapers.papers.rules import ListingRules
-from dailypapers.papers.service import store_papers
-from dailypapers.settings import Settings
-from dailypapers.web.app import create_app
-from search_papers import TOPICS, make_searchable, paper
-from servers import serving
+from servers import TopicalSite
 
 playwright = pytest.importorskip("playwright.sync_api")
 expect = playwright.expect
@@ -25,21 +14,8 @@ pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture(scope="module")
-def site_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A site whose papers are searchable by words and by meaning, as after `dailypapers index`."""
-    with pytest.MonkeyPatch.context() as environment:
-        for name in list(os.environ):
-            if name.startswith("DAILYPAPERS_"):
-                environment.delenv(name)
-        settings = Settings(data_dir=tmp_path_factory.mktemp("search") / "data")
-        engine = create_db_engine(settings)
-        upgrade_database(engine)
-        with write_session(engine) as session:
-            store_papers(session, [paper(i, *fields) for i, fields in TOPICS.items()], rules=ListingRules())
-        make_searchable(engine, settings.data_dir)
-        engine.dispose()
-        with serving(create_app(settings)) as url:
-            yield url
+def site_url(topical_site: TopicalSite) -> str:
+    return topical_site.url
 
 
 def result_titles(page: playwright.Page) -> list[str]:
