@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from dailypapers.community.accounts import now
 from dailypapers.community.models import DISMISSALS, Dismissal, User
-from dailypapers.community.queries import is_shown
+from dailypapers.community.queries import is_shown, newest_paper_ids
 from dailypapers.community.votes import NoSuchPaper
 from dailypapers.db.upsert import insert_if_new
 
@@ -34,13 +34,4 @@ def undo_dismissal(session: Session, user: User, paper_id: str) -> None:
 
 def dismissed_paper_ids(session: Session, user_ids: list[int]) -> dict[int, list[str]]:
     """Each member's dismissed papers, newest first, at most ``MAX_DISMISSALS`` each."""
-    dismissed: dict[int, list[str]] = {user_id: [] for user_id in user_ids}
-    rows = session.execute(
-        sa.select(Dismissal.user_id, Dismissal.paper_id)
-        .where(Dismissal.user_id.in_(user_ids))
-        .order_by(Dismissal.user_id, Dismissal.created_at.desc())
-    )
-    for user_id, paper_id in rows:
-        if len(dismissed[user_id]) < MAX_DISMISSALS:
-            dismissed[user_id].append(paper_id)
-    return dismissed
+    return newest_paper_ids(session, Dismissal, user_ids, limit=MAX_DISMISSALS)

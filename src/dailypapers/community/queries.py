@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
 from dailypapers.community.accounts import CATALOG_USERNAME, now
-from dailypapers.community.models import Comment, PaperActivity, User, Vote
+from dailypapers.community.models import Comment, Dismissal, PaperActivity, User, Vote
 from dailypapers.db.dialect import epoch_seconds
 from dailypapers.papers import queries as papers_queries
 from dailypapers.papers.models import ListingEntry, Paper
@@ -119,6 +119,33 @@ def ranked_entries(
         statement.order_by(*order, _UPVOTES.desc(), ListingEntry.id).offset(offset).limit(limit)
     )
     return [_listed(row) for row in rows]
+
+
+def newest_paper_ids(
+    session: Session, kind: type[Vote] | type[Dismissal], user_ids: list[int], *, limit: int
+) -> dict[int, list[str]]:
+    """Each member's papers of ``kind`` (their upvotes or their dismissals), newest first, at most
+    ``limit`` each: what the feed learns from, read for many members in one query."""
+    newest = (
+        sa.select(
+            kind.user_id,
+            kind.paper_id,
+            sa.func.row_number()
+            .over(partition_by=kind.user_id, order_by=kind.created_at.desc())
+            .label("position"),
+        )
+        .where(kind.user_id.in_(user_ids))
+        .subquery()
+    )
+    found: dict[int, list[str]] = {user_id: [] for user_id in user_ids}
+    rows = session.execute(
+        sa.select(newest.c.user_id, newest.c.paper_id)
+        .where(newest.c.position <= limit)
+        .order_by(newest.c.user_id, newest.c.position)
+    )
+    for user_id, paper_id in rows:
+        found[user_id].append(paper_id)
+    return found
 
 
 def listed_paper_ids(session: Session, first: dt.date, last: dt.date) -> list[str]:

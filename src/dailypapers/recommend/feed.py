@@ -291,14 +291,20 @@ def rank(
 
 def interests_of(session: Session, user: User) -> Interests:
     """A member's upvotes and follows, and the papers they marked "not interested"."""
-    upvoted = session.scalars(
-        sa.select(Vote.paper_id)
-        .where(Vote.user_id == user.id)
-        .order_by(Vote.created_at.desc())
-        .limit(MAX_UPVOTES)
-    ).all()
-    dismissed = dismissed_paper_ids(session, [user.id])[user.id]
-    return Interests(upvoted, user.followed_categories or (), user.followed_authors or (), dismissed)
+    return _interests_of_members(session, [user])[user.id]
+
+
+def _interests_of_members(session: Session, users: Sequence[User]) -> dict[int, Interests]:
+    """What the feed knows of each of ``users``, in two queries for all of them."""
+    ids = [user.id for user in users]
+    upvoted = community.newest_paper_ids(session, Vote, ids, limit=MAX_UPVOTES)
+    dismissed = dismissed_paper_ids(session, ids)
+    return {
+        user.id: Interests(
+            upvoted[user.id], user.followed_categories or (), user.followed_authors or (), dismissed[user.id]
+        )
+        for user in users
+    }
 
 
 def _candidates(session: Session, paper_ids: Sequence[str] | sa.Select[tuple[str]]) -> list[Candidate]:
@@ -438,23 +444,12 @@ def picks_for_members(
     """Each member's personal picks from ``pool``, ranked as on /for-you, with a handful of queries."""
     if not users or not pool.candidates:
         return {}
-    upvoted: dict[int, list[str]] = {user.id: [] for user in users}
-    votes = session.execute(
-        sa.select(Vote.user_id, Vote.paper_id)
-        .where(Vote.user_id.in_(list(upvoted)))
-        .order_by(Vote.user_id, Vote.created_at.desc())
-    )
-    for user_id, paper_id in votes:
-        if len(upvoted[user_id]) < MAX_UPVOTES:
-            upvoted[user_id].append(paper_id)
-    dismissed = dismissed_paper_ids(session, list(upvoted))
-    wanted = sorted({i for ids in [*upvoted.values(), *dismissed.values()] for i in ids})
+    members = _interests_of_members(session, users)
+    wanted = sorted({i for interests in members.values() for i in [*interests.upvoted, *interests.dismissed]})
     papers = {c.paper_id: c for c in _candidates(session, wanted)}
     picks = {}
     for user in users:
-        interests = Interests(
-            upvoted[user.id], user.followed_categories or (), user.followed_authors or (), dismissed[user.id]
-        )
+        interests = members[user.id]
         mine = [papers[i] for i in interests.upvoted if i in papers]
         not_mine = [papers[i] for i in interests.dismissed if i in papers]
         picks[user.id] = pool.rank(interests, mine, not_mine, limit=limit)
