@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import email
 import email.utils
+import mailbox
 import socket
 from collections import Counter
 from typing import Any
@@ -57,6 +59,22 @@ def test_without_an_smtp_host_mail_goes_to_the_maildir_readable(settings: Settin
     body = stored.get_body(("plain",))
     assert body is not None
     assert body.get_content().strip() == "Three new papers."
+
+
+def test_each_mail_in_the_maildir_is_an_eml_file_mail_programs_read(settings: Settings) -> None:
+    transport = MaildirTransport(settings.data_dir / "maildir")
+    transport.send(message_to("reader@example.org"))
+    transport.send(message_to("writer@example.org"))
+
+    files = list((transport.path / "new").iterdir())
+    assert [path.suffix for path in files] == [".eml", ".eml"]
+    assert list((transport.path / "tmp").iterdir()) == [], "delivered files are renamed out of tmp/"
+    with files[0].open("rb") as file:
+        assert email.message_from_binary_file(file)["To"] in {"reader@example.org", "writer@example.org"}
+    assert sorted(str(message["To"]) for message in mailbox.Maildir(transport.path)) == [
+        "reader@example.org",
+        "writer@example.org",
+    ]
 
 
 def test_build_message_offers_text_and_html_as_alternatives() -> None:

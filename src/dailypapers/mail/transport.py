@@ -9,6 +9,10 @@ from __future__ import annotations
 import asyncio
 import email.policy
 import mailbox
+import os
+import socket
+import time
+import uuid
 from collections import deque
 from collections.abc import Sequence
 from email.message import EmailMessage
@@ -61,20 +65,32 @@ def transport_from_settings(settings: Settings) -> MailTransport:
 class MaildirTransport:
     """Keeps every message as a file, so a site without an SMTP server still works and can be inspected.
 
-    Maildir delivery writes each message under a unique name and renames it into place, so several
-    threads and processes may deliver at once.
+    Delivery follows the maildir convention: the message is written to ``tmp/`` under a unique
+    name, synced, then renamed into ``new/``, so several threads and processes may deliver at once
+    and a reader never sees half a message. The name ends in ``.eml`` so that a file manager opens
+    it with a mail client; ``mailbox.Maildir.add`` cannot choose the name (its names end with the
+    host name, ``.vm`` on some machines), hence the few lines of delivery here.
     """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._maildir = mailbox.Maildir(path, create=True)
+        # The maildir convention escapes "/" and ":" in the host part of a name.
+        self._host = socket.gethostname().replace("/", "\\057").replace(":", "\\072")
 
     def send(self, message: OutgoingMail) -> None:
+        name = f"{int(time.time())}.{uuid.uuid4().hex}.{self._host}.eml"
+        temporary, delivered = self.path / "tmp" / name, self.path / "new" / name
         try:
-            # Files in a maildir have the local line ends.
-            self._maildir.add(message.data.replace(b"\r\n", b"\n"))
-        except (OSError, mailbox.Error) as error:
+            with open(temporary, "xb") as file:
+                # Files in a maildir have the local line ends.
+                file.write(message.data.replace(b"\r\n", b"\n"))
+                file.flush()
+                os.fsync(file.fileno())
+            os.rename(temporary, delivered)
+        except OSError as error:
+            temporary.unlink(missing_ok=True)
             raise TemporaryFailure(f"cannot write to the maildir {self.path}: {error}") from error
 
     async def send_many(self, messages: Sequence[OutgoingMail]) -> list[Exception | None]:
