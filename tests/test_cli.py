@@ -1,5 +1,6 @@
 """The operator's commands: sample data, bulk files, database upgrade, and clear failures."""
 
+import datetime as dt
 import gzip
 from pathlib import Path
 
@@ -11,9 +12,12 @@ from dailypapers.community.accounts import create_sign_in_link, use_sign_in_link
 from dailypapers.db.engine import create_db_engine
 from dailypapers.db.write import read_session, write_session
 from dailypapers.papers import queries
+from dailypapers.papers.rules import ListingRules
+from dailypapers.papers.service import store_papers
 from dailypapers.search.embedding import default_embedder
 from dailypapers.search.service import search_papers
 from dailypapers.settings import Settings
+from factories import listed_paper
 
 runner = CliRunner()
 
@@ -116,3 +120,24 @@ def test_admin_grant_makes_a_moderator(data_dir: Path) -> None:
     unknown = runner.invoke(app, ["admin", "grant", "nobody@example.org"])
     assert unknown.exit_code == 1 and "must sign in once first" in unknown.output
     assert runner.invoke(app, ["admin", "grant", "not an address"]).exit_code == 2
+
+
+def test_digest_build_covers_the_newest_list_unless_told_a_date(data_dir: Path) -> None:
+    assert runner.invoke(app, ["digest", "build"]).output.strip() == "error: no papers have been listed yet"
+    engine = create_db_engine(Settings(data_dir=data_dir))
+    with write_session(engine) as session:
+        store_papers(
+            session,
+            [
+                listed_paper("2508.00001", dt.date(2025, 8, 11)),
+                *(listed_paper(f"2508.0000{n}", dt.date(2025, 8, 12)) for n in (2, 3)),
+            ],
+            rules=ListingRules(),
+        )
+    engine.dispose()
+
+    newest = runner.invoke(app, ["digest", "build"])
+    assert newest.exit_code == 0, newest.output
+    assert newest.output.startswith("daily edition of 2025-08-12 built: 2 papers")
+    earlier = runner.invoke(app, ["digest", "build", "--date", "2025-08-11"])
+    assert earlier.exit_code == 0 and earlier.output.startswith("daily edition of 2025-08-11 built")

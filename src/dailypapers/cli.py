@@ -331,16 +331,23 @@ def _digest_parts(settings: Settings, engine: sa.Engine) -> Any:
 
 @digest_app.command("build")
 def digest_build(
-    date: str = typer.Option(..., "--date", help="the listing day the edition covers (YYYY-MM-DD)"),
+    date: str | None = typer.Option(
+        None, "--date", help="the listing day the edition covers (YYYY-MM-DD; default: the newest list)"
+    ),
     weekly: bool = typer.Option(False, help="build the weekly edition of the week holding --date"),
 ) -> None:
     """Build an edition and queue it for every confirmed subscriber (again: only the newly confirmed)."""
     from dailypapers.digest.editions import build_edition
+    from dailypapers.papers.queries import newest_listing_day
 
     day = _parse_day(date, "--date")
-    assert day is not None
     settings = Settings()
     engine = open_database(settings)
+    if day is None:
+        with read_session(engine) as session:
+            day = newest_listing_day(session)
+        if day is None:
+            raise fail("no papers have been listed yet", 1)
     with write_session(engine) as session:
         built = build_edition(session, "weekly" if weekly else "daily", day, sender=settings.mail_from)
     if not built.papers:
