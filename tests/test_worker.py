@@ -42,7 +42,9 @@ def test_a_round_indexes_builds_and_sends(sqlite_engine: sa.Engine, settings: Se
         sqlite_engine, settings, transport_from_settings(settings), DigestRenderer(settings, DigestLinks("s"))
     )
     line = run_round(sqlite_engine, settings, sender, at("2025-01-04T08:00"))
-    assert line.startswith("worker round: embedded 6; editions daily 2025-01-03 (+1); sent 1; waiting 0")
+    assert line.startswith(
+        "worker round: submissions none; embedded 6; editions daily 2025-01-03 (+1); sent 1; waiting 0"
+    )
     again = run_round(sqlite_engine, settings, sender, at("2025-01-04T09:00"))
     assert "embedded 0; editions none; sent 0" in again
     with read_session(sqlite_engine) as session:

@@ -49,6 +49,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(admin_app, name="admin")
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(digest_app, name="digest")
+submissions_app = typer.Typer(help="Papers members submitted that the catalog lacked.", no_args_is_help=True)
+app.add_typer(submissions_app, name="submissions")
 
 console = Console(stderr=True)
 SAMPLE_LISTINGS = files("dailypapers") / "sample" / "listings.jsonl.gz"
@@ -398,11 +400,25 @@ def digest_preview(
     typer.echo(f"wrote {target} ({len(text.splitlines())} lines of text part)")
 
 
+@submissions_app.command("fetch")
+def submissions_fetch() -> None:
+    """Fetch the submitted papers waiting for arXiv (one request) and list them; `dailypapers worker`
+    does it every round."""
+    from dailypapers.community.tasks import fetch_submissions
+
+    settings = Settings()
+    engine = open_database(settings)
+    with interruptible():
+        fetched = fetch_submissions(engine, settings)
+    typer.echo(f"submitted papers fetched from arXiv: {fetched}")
+
+
 @app.command()
 def worker(
     once: bool = typer.Option(False, help="run one round and stop (for cron or tests)"),
 ) -> None:
-    """Run the site's jobs on a schedule: harvest (if enabled), index, build editions, send mail."""
+    """Run the site's jobs on a schedule: harvest (if enabled), fetch submitted papers, index, build
+    editions, send mail."""
     from dailypapers.worker import run_worker
 
     settings = Settings()

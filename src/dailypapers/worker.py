@@ -1,8 +1,10 @@
 """`dailypapers worker`: the jobs of a running site, round after round, with a health line each.
 
-A round harvests new papers from arXiv (when enabled), indexes them for search, builds the
-editions that are due, and sends the digest mail that is due. Every step is idempotent, so a
-worker that is killed and restarted, or two workers side by side, do no harm.
+A round harvests new papers from arXiv (when enabled), fetches the papers members submitted
+that the catalog lacked, indexes them for search, builds the editions that are due, and sends the
+digest mail that is due. Every step is idempotent, so a worker that is killed and restarted, or two
+workers side by side, do no harm. A worker sends all its arXiv requests through one
+``PoliteSession``, so the harvest and the submissions are paced together.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import sqlalchemy as sa
 from dailypapers.db.write import read_session, write_session
 from dailypapers.digest.editions import build_edition
 from dailypapers.digest.sender import Sender, waiting
+from dailypapers.ingest.polite import PoliteSession
 from dailypapers.papers.queries import newest_listing_day
 from dailypapers.settings import Settings
 
@@ -47,11 +50,18 @@ def due_editions(settings: Settings, moment: dt.datetime, newest_day: dt.date | 
     return due
 
 
-def _harvest(engine: sa.Engine, settings: Settings, today: dt.date) -> int:
+def _harvest(engine: sa.Engine, settings: Settings, today: dt.date, arxiv: PoliteSession) -> int:
     from dailypapers.ingest import oai
 
     request = oai.HarvestRequest(today - dt.timedelta(days=2), None, None)
-    return oai.harvest(engine, settings, request).stored.inserted
+    return oai.harvest(engine, settings, request, session=arxiv).stored.inserted
+
+
+def _fetch_submissions(engine: sa.Engine, settings: Settings, arxiv: PoliteSession) -> object:
+    from dailypapers.community.tasks import fetch_submissions
+    from dailypapers.ingest.arxiv_api import ArxivApiClient
+
+    return fetch_submissions(engine, settings, client=ArxivApiClient(settings, arxiv))
 
 
 def _index(engine: sa.Engine, settings: Settings) -> int:
@@ -69,9 +79,19 @@ def _index(engine: sa.Engine, settings: Settings) -> int:
     return embedded
 
 
-def run_round(engine: sa.Engine, settings: Settings, sender: Sender, moment: dt.datetime) -> str:
-    """One round of every job; returns its health line. A failing job is logged and the others run."""
+def run_round(
+    engine: sa.Engine,
+    settings: Settings,
+    sender: Sender,
+    moment: dt.datetime,
+    *,
+    arxiv: PoliteSession | None = None,
+) -> str:
+    """One round of every job; returns its health line. A failing job is logged and the others run.
+
+    ``arxiv`` is the worker's one session to arXiv (a new one if not given)."""
     started = time.monotonic()
+    arxiv = arxiv or PoliteSession.from_settings(settings)
     parts = []
 
     def step(name: str, job: Callable[[], object]) -> None:
@@ -82,7 +102,8 @@ def run_round(engine: sa.Engine, settings: Settings, sender: Sender, moment: dt.
             parts.append(f"{name} FAILED ({type(error).__name__})")
 
     if settings.worker_harvest:
-        step("harvested", lambda: _harvest(engine, settings, moment.date()))
+        step("harvested", lambda: _harvest(engine, settings, moment.date(), arxiv))
+    step("submissions", lambda: _fetch_submissions(engine, settings, arxiv))
     step("embedded", lambda: _index(engine, settings))
 
     def editions() -> str:
@@ -104,9 +125,10 @@ def run_round(engine: sa.Engine, settings: Settings, sender: Sender, moment: dt.
 
 
 def run_worker(engine: sa.Engine, settings: Settings, sender: Sender, *, once: bool = False) -> None:
+    arxiv = PoliteSession.from_settings(settings)
     while True:
         started = time.monotonic()
-        print(run_round(engine, settings, sender, dt.datetime.now(dt.UTC)), flush=True)
+        print(run_round(engine, settings, sender, dt.datetime.now(dt.UTC), arxiv=arxiv), flush=True)
         if once:
             return
         time.sleep(max(0.0, settings.worker_interval_seconds - (time.monotonic() - started)))

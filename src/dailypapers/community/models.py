@@ -148,3 +148,37 @@ VOTES = cast(sa.Table, Vote.__table__)
 DISMISSALS = cast(sa.Table, Dismissal.__table__)
 PAPER_ACTIVITY = cast(sa.Table, PaperActivity.__table__)
 REPORTS = cast(sa.Table, Report.__table__)
+
+
+class SubmissionFetch(Base):
+    """A submitted paper the catalog did not hold, waiting for the worker to fetch it from arXiv.
+
+    One row per arXiv id however many members asked, so they share one fetch. ``state`` goes
+    ``queued`` -> ``fetching`` -> ``done`` (stored and listed) or ``failed`` (``reason`` says why);
+    a ``fetching`` row whose worker died is claimed again once ``started_at`` is old.
+    """
+
+    __tablename__ = "submission_fetches"
+
+    arxiv_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    state: Mapped[str] = mapped_column(sa.String(16), index=True)
+    reason: Mapped[str | None] = mapped_column(sa.Text)
+    attempts: Mapped[int] = mapped_column(sa.Integer, default=0)
+    requested_at: Mapped[dt.datetime] = mapped_column(sa.DateTime)
+    started_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime)
+
+
+class SubmissionRequest(Base):
+    """A member asking for a ``SubmissionFetch``: each one is shown its state, and the first one is
+    credited when the paper is listed (on the day they asked)."""
+
+    __tablename__ = "submission_requests"
+
+    arxiv_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("submission_fetches.arxiv_id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    requested_at: Mapped[dt.datetime] = mapped_column(sa.DateTime)

@@ -11,7 +11,7 @@ from typing import Annotated
 from urllib.parse import quote
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
@@ -19,7 +19,7 @@ from dailypapers.community import comments
 from dailypapers.community.dismissals import dismiss, undo_dismissal
 from dailypapers.community.models import User
 from dailypapers.community.queries import TrendingWindow, is_shown, trending
-from dailypapers.community.submissions import SubmissionRefused, submit_paper
+from dailypapers.community.submissions import SubmissionRefused, requested_by, submit_paper
 from dailypapers.community.votes import NoSuchPaper, VoteBatches, upvoted_among
 from dailypapers.db.write import read_session, write_session
 from dailypapers.papers.ids import InvalidArxivId, parse_arxiv_id
@@ -97,23 +97,36 @@ def community_router(
             back += ("&" if "?" in back else "?") + f"dismissed={quote(paper_id)}"
         return RedirectResponse(back, status_code=303)
 
+    def submit_page(request: Request, user: User, status_code: int = 200, **context: object) -> HTMLResponse:
+        """The form, and the member's submissions being fetched from arXiv (or fetched) with their state."""
+        with read_session(engine) as session:
+            requested = requested_by(session, user)
+        return renderer.page(request, "submit.html", status_code, user=user, requested=requested, **context)
+
     @router.get("/submit", response_class=HTMLResponse)
-    def submit_form(request: Request) -> HTMLResponse:
-        return renderer.page(request, "submit.html", user=members.required(request))
+    def submit_form(request: Request, fetching: Annotated[str, Query(max_length=100)] = "") -> HTMLResponse:
+        """``fetching``: the paper just submitted, which the page then says is being fetched."""
+        return submit_page(request, members.required(request), fetching=fetching)
 
     @router.post("/submit", response_class=HTMLResponse, response_model=None)
     def submit(
         request: Request, csrf_token: CsrfToken = None, paper: Annotated[str, Form(max_length=300)] = ""
     ) -> Response:
+        """Lists a paper the catalog holds at once; one it lacks is recorded for the worker to fetch
+        from arXiv, and the member is sent back to the submit page, which shows how it stands."""
         renderer.csrf.check(request, csrf_token)
         user = members.required(request)
         Limits.hit(limits.submissions, request, user)
         try:
             submission = submit_paper(engine, settings, user, paper)
         except SubmissionRefused as error:
-            return renderer.page(request, "submit.html", 400, user=user, error=str(error), paper=paper)
+            return submit_page(request, user, 400, error=str(error), paper=paper)
+        if submission.outcome == "queued":
+            return RedirectResponse(f"/submit?fetching={quote(submission.paper_id)}", status_code=303)
         renderer.cache.clear()
-        note = "submitted" if submission.new else f"already-listed-{submission.day.isoformat()}"
+        note = (
+            "submitted" if submission.outcome == "listed" else f"already-listed-{submission.day.isoformat()}"
+        )
         return RedirectResponse(f"/papers/{submission.paper_id}?note={quote(note)}", status_code=303)
 
     @router.post("/papers/{arxiv_id:path}/comments")
