@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from dailypapers.cli import SAMPLE_LISTINGS, app
 from dailypapers.community.accounts import create_sign_in_link, use_sign_in_link
+from dailypapers.community.submissions import submit_paper
 from dailypapers.db.engine import create_db_engine
 from dailypapers.db.write import read_session, write_session
 from dailypapers.papers import queries
@@ -18,6 +19,7 @@ from dailypapers.search.embedding import default_embedder
 from dailypapers.search.service import search_papers
 from dailypapers.settings import Settings
 from factories import listed_paper
+from fake_arxiv import FakeArxiv
 
 runner = CliRunner()
 
@@ -141,3 +143,24 @@ def test_digest_build_covers_the_newest_list_unless_told_a_date(data_dir: Path) 
     assert newest.output.startswith("daily edition of 2025-08-12 built: 2 papers")
     earlier = runner.invoke(app, ["digest", "build", "--date", "2025-08-11"])
     assert earlier.exit_code == 0 and earlier.output.startswith("daily edition of 2025-08-11 built")
+
+
+def test_submissions_fetch_fetches_what_members_submitted_once(
+    data_dir: Path, fake_arxiv: FakeArxiv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DAILYPAPERS_ARXIV_API_URL", fake_arxiv.api_url)
+    monkeypatch.setenv("DAILYPAPERS_ARXIV_DELAY_SECONDS", "0")
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    settings = Settings()
+    engine = create_db_engine(settings)
+    with write_session(engine) as session:
+        ada = use_sign_in_link(session, create_sign_in_link(session, "ada@example.org"))
+    submit_paper(engine, settings, ada, "2306.09299")
+    submit_paper(engine, settings, ada, "2401.99999")
+    engine.dispose()
+
+    fetched = runner.invoke(app, ["submissions", "fetch"])
+    assert fetched.exit_code == 0, fetched.output
+    assert fetched.output == "submitted papers fetched from arXiv: 1 listed, 1 failed, 0 to retry\n"
+    assert runner.invoke(app, ["submissions", "fetch"]).output.endswith(": none\n")
+    assert len(fake_arxiv.requests_to("/api/query")) == 1

@@ -6,16 +6,20 @@ import datetime as dt
 
 import sqlalchemy as sa
 
+from dailypapers.community.accounts import create_sign_in_link, use_sign_in_link
+from dailypapers.community.submissions import submit_paper
 from dailypapers.db.write import read_session, write_session
 from dailypapers.digest.models import OutboxMessage
 from dailypapers.digest.render import DigestRenderer
 from dailypapers.digest.sender import Sender
 from dailypapers.digest.service import DigestLinks, confirm, subscribe
+from dailypapers.ingest.polite import PoliteSession
 from dailypapers.mail.transport import MaildirTransport, transport_from_settings
 from dailypapers.papers.rules import ListingRules
 from dailypapers.papers.service import store_papers
 from dailypapers.settings import Settings
 from dailypapers.worker import DueEdition, due_editions, run_round
+from fake_arxiv import FakeArxiv
 from search_papers import TOPICS, paper
 
 PARIS = Settings(digest_hour=7, digest_timezone="Europe/Paris")
@@ -52,3 +56,28 @@ def test_a_round_indexes_builds_and_sends(sqlite_engine: sa.Engine, settings: Se
     assert [mail["To"] for mail in MaildirTransport(settings.data_dir / "maildir").messages()] == [
         "reader@example.org"
     ]
+
+
+def test_a_round_fetches_submitted_papers_through_the_workers_one_arxiv_session(
+    sqlite_engine: sa.Engine, arxiv_settings: Settings, fake_arxiv: FakeArxiv
+) -> None:
+    """The harvest and the submissions share the worker's session: its pause holds between them."""
+    paced = arxiv_settings.model_copy(update={"worker_harvest": True, "arxiv_delay_seconds": 0.3})
+    with write_session(sqlite_engine) as session:
+        ada = use_sign_in_link(session, create_sign_in_link(session, "ada@example.org"))
+    for arxiv_id in ("2306.09299", "2304.14118"):
+        assert submit_paper(sqlite_engine, paced, ada, arxiv_id).outcome == "queued"
+    sender = Sender(
+        sqlite_engine,
+        paced,
+        transport_from_settings(paced),
+        DigestRenderer(paced, DigestLinks("s")),
+    )
+    arxiv = PoliteSession.from_settings(paced)
+    line = run_round(sqlite_engine, paced, sender, at("2025-01-04T08:00"), arxiv=arxiv)
+    assert "; submissions 2 listed, 0 failed, 0 to retry;" in line
+    [harvest] = fake_arxiv.requests_to("/oai")
+    [request] = fake_arxiv.requests_to("/api/query")
+    assert request.time - harvest.time >= 0.25
+    assert sorted(request.params["id_list"].split(",")) == ["2304.14118", "2306.09299"]
+    assert request.user_agent == paced.user_agent

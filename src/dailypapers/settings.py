@@ -55,7 +55,8 @@ class Settings(BaseSettings):
     )
 
     arxiv_api_url: str = Field(
-        "https://export.arxiv.org/api/query", description="arXiv API endpoint used by `ingest ids`."
+        "https://export.arxiv.org/api/query",
+        description="arXiv API endpoint used by `ingest ids` and for submitted papers.",
     )
     arxiv_oai_url: str = Field(
         "https://oaipmh.arxiv.org/oai", description="arXiv OAI-PMH endpoint used by `ingest oai`."

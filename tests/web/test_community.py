@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 
 from dailypapers.community.accounts import grant_moderator
+from dailypapers.community.tasks import fetch_submissions
 from dailypapers.db.engine import create_db_engine
 from dailypapers.db.write import write_session
 from dailypapers.mail.transport import MaildirTransport
@@ -192,20 +194,48 @@ def test_comments_are_rate_limited(browser: TestClient, site_settings: Settings)
     assert browser.get("/papers/2508.00001").text.count('class="comment"') == 3
 
 
-def test_submitting_by_url_and_pointing_to_an_existing_listing(
+def fetch_submitted_papers(settings: Settings) -> None:
+    """What the worker's round does for the papers members submitted (``dailypapers submissions fetch``)."""
+    engine = create_db_engine(settings)
+    try:
+        fetch_submissions(engine, settings)
+    finally:
+        engine.dispose()
+
+
+def test_submitting_an_unknown_paper_answers_at_once_and_shows_how_its_fetch_stands(
     browser: TestClient, site_settings: Settings, fake_arxiv: FakeArxiv
 ) -> None:
     sign_in(browser, site_settings, "ada@example.org")
     token = form_token(browser, "/submit")
+    fake_arxiv.hold_after(0)  # an arXiv that never answers: the member must not wait for it
+    started = time.monotonic()
     new = browser.post("/submit", data={"csrf_token": token, "paper": "https://arxiv.org/abs/2306.09299v2"})
-    assert new.status_code == 303 and new.headers["location"] == "/papers/2306.09299?note=submitted"
-    assert "on today's list" in browser.get(new.headers["location"]).text
+    assert time.monotonic() - started < 2
+    assert new.status_code == 303 and new.headers["location"] == "/submit?fetching=2306.09299"
+    assert fake_arxiv.requests == [], "arXiv is never called while a member waits"
+    waiting = browser.get(new.headers["location"]).text
+    assert "Fetching 2306.09299 from arXiv; it will appear on today's list." in waiting
+    assert '2306.09299 <span class="meta">is waiting to be fetched from arXiv.</span>' in waiting
+    assert "Fetching" not in browser.get("/submit?fetching=%3Cscript%3E").text
+
+    fake_arxiv.release_held()
+    fetch_submitted_papers(site_settings)
+    done = browser.get("/submit?fetching=2306.09299").text
+    assert "Fetching" not in done
+    assert "Can Small Models Teach Larger Ones?" in done and "is on the list of" in done
+    assert "2306.09299" in browser.get("/u/ada").text
+
+
+def test_submitting_a_listed_paper_points_to_its_list_and_bad_ids_are_refused(
+    browser: TestClient, site_settings: Settings
+) -> None:
+    sign_in(browser, site_settings, "ada@example.org")
+    token = form_token(browser, "/submit")
     again = browser.post("/submit", data={"csrf_token": token, "paper": "2508.00001"})
     assert again.headers["location"] == "/papers/2508.00001?note=already-listed-2025-08-11"
     bad = browser.post("/submit", data={"csrf_token": token, "paper": "not a paper"})
     assert bad.status_code == 400 and "arXiv id" in bad.text
-    profile = browser.get("/u/ada").text
-    assert "2306.09299" in profile
 
 
 def test_api_tokens_vote_for_scripts(browser: TestClient, site_settings: Settings) -> None:
@@ -272,6 +302,7 @@ def test_the_api_ranks_by_trend_and_filters_by_submitter(
     sign_in(browser, site_settings, "ada@example.org")
     token = form_token(browser, "/submit")
     browser.post("/submit", data={"csrf_token": token, "paper": "2306.09299"})
+    fetch_submitted_papers(site_settings)
     upvote(browser, "2508.00003")
     day = {"date": "2025-08-11"}
     trending = browser.get("/api/daily_papers", params={**day, "sort": "trending"}).json()

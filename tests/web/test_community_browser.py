@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from browser import BROWSER_MARKS, screenshot
 from dailypapers.community.models import Comment, PaperActivity, SignInLink, User, UserSession, Vote
+from dailypapers.community.tasks import fetch_submissions
 from dailypapers.db.engine import create_db_engine
 from dailypapers.db.migrate import upgrade_database
 from dailypapers.db.write import read_session, write_session
@@ -91,6 +92,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             arxiv_api_url=arxiv.api_url,
             arxiv_delay_seconds=0,
             sign_in_rate_limit=50,  # every browser here comes from 127.0.0.1
+            # The worker lists submitted papers from outside the site, whose cached pages would
+            # show them only when their seconds run out.
+            page_cache_seconds=0,
         )
         engine = create_db_engine(settings)
         upgrade_database(engine)
@@ -177,14 +181,36 @@ def test_two_members_submit_upvote_and_discuss_a_paper(site: Site, new_page: New
     bob_user = sign_in(bob, site, "Bob@Example.org")
     assert bob_user.email == "bob@example.org"
 
-    # Ada puts a paper that the catalog does not know yet on today's list, by its versioned URL.
-    ada.goto(site.url + "/submit")
-    ada.fill("#submit-paper", f"https://arxiv.org/abs/{SUBMITTED}v2")
-    ada.get_by_role("button", name="Submit", exact=True).click()
-    ada.wait_for_url(f"{site.url}/papers/{SUBMITTED}?note=submitted")
-    expect(ada.get_by_role("status")).to_contain_text("on today's list")
+    # Ada puts a paper that the catalog does not know yet on today's list, by its versioned URL: the
+    # site answers at once that it is being fetched, and Bob, asking for it too, is told the same.
+    for page in (ada, bob):
+        page.goto(site.url + "/submit")
+        page.fill("#submit-paper", f"https://arxiv.org/abs/{SUBMITTED}v2")
+        page.get_by_role("button", name="Submit", exact=True).click()
+        page.wait_for_url(f"{site.url}/submit?fetching={SUBMITTED}")
+        expect(page.get_by_role("status")).to_have_text(
+            f"Fetching {SUBMITTED} from arXiv; it will appear on today's list."
+        )
+        expect(page.locator(f'ul.requested li[data-paper="{SUBMITTED}"]')).to_have_text(
+            f"{SUBMITTED} is waiting to be fetched from arXiv."
+        )
+    screenshot(ada, "community-submit-fetching")
+    assert site.arxiv.requests_to("/api/query") == [], "nobody waited for arXiv"
+
+    # The worker's round fetches it (one request) and lists it, crediting Ada, who asked first.
+    assert fetch_submissions(site.engine, site.settings).listed == 1
+    assert [request.params["id_list"] for request in site.arxiv.requests_to("/api/query")] == [SUBMITTED]
+    for page in (ada, bob):
+        page.reload()
+        expect(page.get_by_role("status")).to_have_count(0)
+        item = page.locator(f'ul.requested li[data-paper="{SUBMITTED}"]')
+        expect(item).to_contain_text(f"is on the list of {TODAY.isoformat()}.")
+        expect(item.get_by_role("link", name=re.compile(re.escape(SUBMITTED_TITLE)))).to_be_visible()
+    ada.locator(f'ul.requested li[data-paper="{SUBMITTED}"]').get_by_role(
+        "link", name=re.compile(re.escape(SUBMITTED_TITLE))
+    ).click()
+    ada.wait_for_url(f"{site.url}/papers/{SUBMITTED}")
     assert ada.locator("h1").inner_text().startswith(SUBMITTED_TITLE)
-    assert any(f"{SUBMITTED}v2" in request.params.get("id_list", "") for request in site.arxiv.requests)
     with read_session(site.engine) as session:
         entry = session.scalars(sa.select(ListingEntry).where(ListingEntry.paper_id == SUBMITTED)).one()
         assert (entry.day, entry.source, entry.submitted_by_id) == (TODAY, "user", ada_user.id)
@@ -273,7 +299,8 @@ def test_injected_markup_is_shown_as_text_and_never_runs(site: Site, new_page: N
     eve.goto(site.url + "/submit")
     eve.fill("#submit-paper", "2304.14118")
     eve.get_by_role("button", name="Submit", exact=True).click()
-    eve.wait_for_url("**/papers/2304.14118?note=submitted")
+    eve.wait_for_url("**/submit?fetching=2304.14118")
+    fetch_submissions(site.engine, site.settings)  # the worker's round
     eve.goto(f"{site.url}/papers/{EVIL_PAPER}")
     eve.fill("#new-comment", EVIL_COMMENT)
     eve.get_by_role("button", name="Post comment").click()
