@@ -15,6 +15,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -25,6 +26,9 @@ from dailypapers.digest.sender import Sender, waiting
 from dailypapers.ingest.polite import PoliteSession
 from dailypapers.papers.queries import newest_listing_day
 from dailypapers.settings import Settings
+
+if TYPE_CHECKING:
+    from dailypapers.community.tasks import FetchRound
 
 log = logging.getLogger("dailypapers.worker")
 
@@ -57,7 +61,7 @@ def _harvest(engine: sa.Engine, settings: Settings, today: dt.date, arxiv: Polit
     return oai.harvest(engine, settings, request, session=arxiv).stored.inserted
 
 
-def _fetch_submissions(engine: sa.Engine, settings: Settings, arxiv: PoliteSession) -> object:
+def _fetch_submissions(engine: sa.Engine, settings: Settings, arxiv: PoliteSession) -> FetchRound:
     from dailypapers.community.tasks import fetch_submissions
     from dailypapers.ingest.arxiv_api import ArxivApiClient
 
