@@ -11,7 +11,14 @@ def test_daily_papers_default_to_the_newest_day(site: TestClient) -> None:
     assert item["publishedAt"] == "2025-08-12T00:00:00.000Z"
     assert item["title"] == item["paper"]["title"] == "Paper 2508.00003 on α-divergences"
     assert item["paper"]["publishedAt"] == "2025-08-01T17:59:33.000Z"
-    assert item["paper"]["authors"][0] == {"_id": "2508.00003-0", "name": "Ada Lovelace", "hidden": False}
+    assert item["paper"]["authors"][0] == {
+        "_id": "2508.00003-0",
+        "name": "Ada Lovelace",
+        "hidden": False,
+        "status": None,
+        "statusLastChangedAt": None,
+        "user": None,
+    }
     assert item["submittedBy"]["user"] == "dailypapers"
     assert item["githubRepo"] == "https://github.com/org/repo"
     assert (item["numComments"], item["paper"]["upvotes"], item["listedOn"]) == (0, 0, "2025-08-12")
