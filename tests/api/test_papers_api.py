@@ -81,7 +81,7 @@ def test_unknown_papers_are_404_json(site: TestClient) -> None:
 def test_bibtex_export(site: TestClient) -> None:
     answer = site.get("/api/papers/hep-th/9901001/bibtex")
     assert answer.headers["content-type"].startswith("application/x-bibtex")
-    assert answer.text.startswith("@misc{lovelace2025style_hep-th_9901001,\n")
+    assert answer.text.startswith("@misc{lovelace2025old,\n")
     assert (
         "  eprint = {hep-th/9901001},\n  archivePrefix = {arXiv},\n  primaryClass = {cs.LG}," in answer.text
     )
