@@ -95,7 +95,10 @@ def test_openapi_documents_the_api(site: TestClient) -> None:
         "/api/papers/search",
         "/api/papers/{arxiv_id}",
         "/api/papers/{arxiv_id}/bibtex",
+        "/api/arxiv/{arxiv_id}/repos",
     } <= set(paths)
+    assert "post" in paths["/api/digest/subscribe"]
+    assert "/digest/subscribe" not in paths, "pages stay out of the API's description"
 
 
 def test_search_answers_daily_items_best_first(site: TestClient) -> None:
