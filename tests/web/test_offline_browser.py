@@ -1,5 +1,5 @@
-"""In Chromium on a network that reaches only the site, ``/docs`` shows the API, and a paper's page offers
-the feeds of its categories."""
+"""In Chromium on a network that reaches only the site, as in a lab without the Internet: the API docs,
+the feeds of a paper's categories, and an author's papers from the search form."""
 
 from __future__ import annotations
 
@@ -43,3 +43,15 @@ def test_a_paper_page_links_each_categorys_feed(live_server: str, offline_page: 
     playwright.expect(feeds).to_have_count(2)
     feeds.first.click()
     assert offline_page.url == f"{live_server}/papers/feed.rss?category=cs.LG"
+
+
+def test_a_reader_lists_an_authors_papers_from_the_search_form(
+    live_server: str, offline_page: playwright.Page
+) -> None:
+    offline_page.goto(f"{live_server}/search")
+    playwright.expect(offline_page.locator("#search-dates-hint")).to_contain_text("first arXiv version")
+    offline_page.get_by_label("Author").fill("Lovelace")
+    offline_page.get_by_role("button", name="Search").click()
+    heading = offline_page.get_by_text("Papers by authors named “Lovelace”, newest first.")
+    playwright.expect(heading).to_be_visible()
+    playwright.expect(offline_page.locator("li.paper")).to_have_count(8)
