@@ -2,6 +2,11 @@
 order over a whole period, dates given as timestamps, and the pages it asks for by address."""
 
 import datetime as dt
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import httpx
 import pytest
@@ -85,3 +90,25 @@ def test_the_hubs_trending_address_shows_the_trending_page(lab_week: str) -> Non
     answer = httpx.get(f"{lab_week}/papers/trending")
     assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/html")
     assert "Attention for labs" in answer.text
+
+
+def test_hf_papers_ls_shows_when_each_paper_was_published(lab_week: str, tmp_path: Path) -> None:
+    """The ``hf`` command line, pointed at the site through ``HF_ENDPOINT``."""
+    environment = {
+        **os.environ,
+        "HF_ENDPOINT": lab_week,
+        "HF_HOME": str(tmp_path),
+        "HF_HUB_DISABLE_TELEMETRY": "1",
+    }
+    listed = subprocess.run(
+        [str(Path(sys.executable).parent / "hf"), "papers", "ls", "--date", "2026-05-20", "--format", "json"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    rows = {row["id"]: row for row in json.loads(listed.stdout)}
+    assert rows["2605.00003"]["published_at"].startswith("2025-08-01")
+    assert rows[UNDATED]["published_at"].startswith("2026-05-20")
+    assert rows[UNDATED]["submitted_at"].startswith("2026-05-20")
