@@ -68,7 +68,7 @@ def papers_router(
         """Without a period: the newest day that has papers. Ranked by upvotes, newest day first;
         ``sort=trending`` ranks the whole period by trending score.
 
-        Answers a JSON array of daily items (see ``dailypapers.api.shapes.paper_item``).
+        Answers a JSON array of daily items, shaped as the Hub's (``dailypapers.api.shapes.paper_item``).
         """
         if p * limit > MAX_OFFSET:
             raise ApiError(400, f"pages end at item {MAX_OFFSET}; narrow the period instead")

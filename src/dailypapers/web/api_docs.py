@@ -92,7 +92,8 @@ def operations(schema: dict[str, Any]) -> list[dict[str, Any]]:
                     "method": method.upper(),
                     "path": path,
                     "summary": operation.get("summary", ""),
-                    "description": operation.get("description", ""),
+                    # Docstrings mark code as ``code``; the page shows it as plain text.
+                    "description": operation.get("description", "").replace("``", ""),
                     "parameters": [
                         {
                             "name": parameter["name"],
