@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 from email.utils import format_datetime, parsedate_to_datetime
 
 import sqlalchemy as sa
@@ -22,9 +21,8 @@ from dailypapers.papers.models import ListingEntry, Paper
 from dailypapers.papers.periods import InvalidPeriod, parse_period
 from dailypapers.papers.text import plain_text
 from dailypapers.web.pages import PageNotFound
+from dailypapers.web.search import CATEGORY
 
-#: An arXiv category as ``?category=`` names it: ``cs.CV``, ``math.AG``, ``hep-th``, ``q-bio.NC``.
-_CATEGORY = re.compile(r"[a-z]+(?:-[a-z]+)*(?:\.[A-Za-z]+(?:-[A-Za-z]+)*)?")
 MEDIA_TYPES = {"rss": "application/rss+xml; charset=utf-8", "atom": "application/atom+xml; charset=utf-8"}
 
 
@@ -37,7 +35,7 @@ def feeds_router(engine: sa.Engine, site_name: str) -> APIRouter:
         the papers of one arXiv category (cross-lists included, as arXiv's own listings do)."""
         if kind not in MEDIA_TYPES:
             raise PageNotFound("Feeds are feed.rss and feed.atom.")
-        if category is not None and not _CATEGORY.fullmatch(category[:64]):
+        if category is not None and not CATEGORY.fullmatch(category[:64]):
             raise PageNotFound(f"There is no arXiv category {category[:64]!r}; categories look like cs.CV.")
         with read_session(engine) as session:
             day = _day(date) if date else queries.newest_listing_day(session)
