@@ -11,7 +11,14 @@ def test_daily_papers_default_to_the_newest_day(site: TestClient) -> None:
     assert item["publishedAt"] == "2025-08-12T00:00:00.000Z"
     assert item["title"] == item["paper"]["title"] == "Paper 2508.00003 on α-divergences"
     assert item["paper"]["publishedAt"] == "2025-08-01T17:59:33.000Z"
-    assert item["paper"]["authors"][0] == {"_id": "2508.00003-0", "name": "Ada Lovelace", "hidden": False}
+    assert item["paper"]["authors"][0] == {
+        "_id": "2508.00003-0",
+        "name": "Ada Lovelace",
+        "hidden": False,
+        "status": None,
+        "statusLastChangedAt": None,
+        "user": None,
+    }
     assert item["submittedBy"]["user"] == "dailypapers"
     assert item["githubRepo"] == "https://github.com/org/repo"
     assert (item["numComments"], item["paper"]["upvotes"], item["listedOn"]) == (0, 0, "2025-08-12")
@@ -74,7 +81,7 @@ def test_unknown_papers_are_404_json(site: TestClient) -> None:
 def test_bibtex_export(site: TestClient) -> None:
     answer = site.get("/api/papers/hep-th/9901001/bibtex")
     assert answer.headers["content-type"].startswith("application/x-bibtex")
-    assert answer.text.startswith("@misc{lovelace2025style_hep-th_9901001,\n")
+    assert answer.text.startswith("@misc{lovelace2025old,\n")
     assert (
         "  eprint = {hep-th/9901001},\n  archivePrefix = {arXiv},\n  primaryClass = {cs.LG}," in answer.text
     )
@@ -88,7 +95,10 @@ def test_openapi_documents_the_api(site: TestClient) -> None:
         "/api/papers/search",
         "/api/papers/{arxiv_id}",
         "/api/papers/{arxiv_id}/bibtex",
+        "/api/arxiv/{arxiv_id}/repos",
     } <= set(paths)
+    assert "post" in paths["/api/digest/subscribe"]
+    assert "/digest/subscribe" not in paths, "pages stay out of the API's description"
 
 
 def test_search_answers_daily_items_best_first(site: TestClient) -> None:

@@ -1,15 +1,19 @@
 """Search as readers use it, on both databases: pasted abstracts, author names, typos, and an
 honest end (a count, and nothing when nothing is relevant)."""
 
+import datetime as dt
+
 import sqlalchemy as sa
 
 from dailypapers.db.write import read_session, write_session
 from dailypapers.papers.rules import ListingRules
 from dailypapers.papers.service import store_papers
+from dailypapers.search.filters import SearchFilters
 from dailypapers.search.query import MAX_QUERY_LENGTH
 from dailypapers.search.semantic import SemanticSearch
 from dailypapers.search.service import SearchPage, search_with_snippets, update_search_index
 from dailypapers.settings import Settings
+from factories import listed_paper
 from search_papers import make_searchable, paper
 
 #: The same opening as many abstracts, then words of this paper only, after 250 characters.
@@ -101,3 +105,38 @@ def test_the_count_covers_every_page(engine: sa.Engine, topical: SemanticSearch)
     page = found(engine, "sparse coding", limit=5)
     assert len(page.results) == 5 and page.total == 30 and not page.more_than
     assert found(engine, "robot grasp", topical).total == 2
+
+
+def test_date_filters_use_the_listing_day_where_arxivs_date_is_unknown(engine: sa.Engine) -> None:
+    records = [
+        listed_paper("2605.00003", dt.date(2026, 5, 20)),  # first version 1 August 2025
+        listed_paper("2605.00004", dt.date(2026, 5, 20), versions={}),
+    ]
+    with write_session(engine) as session:
+        store_papers(session, records, rules=ListingRules())
+    update_search_index(engine)
+
+    def dated(since: dt.date | None, until: dt.date | None) -> list[str]:
+        with read_session(engine) as session:
+            filters = SearchFilters(since=since, until=until)
+            return sorted(ids(search_with_snippets(session, "divergences", limit=10, filters=filters)))
+
+    assert dated(dt.date(2026, 5, 20), dt.date(2026, 5, 20)) == ["2605.00004"]
+    assert dated(dt.date(2025, 8, 1), dt.date(2025, 8, 1)) == ["2605.00003"]
+    assert dated(None, dt.date(2026, 5, 19)) == ["2605.00003"]
+
+
+def test_an_author_alone_lists_their_papers_newest_first(engine: sa.Engine) -> None:
+    records = [
+        paper("2501.00001", "Older work", "Things.", submitted=dt.datetime(2025, 1, 2)),
+        paper("2503.00002", "Newer work", "Things.", submitted=dt.datetime(2025, 3, 2)),
+        paper("2502.00003", "Someone else's", "Things.", author="Barbara Liskov"),
+    ]
+    with write_session(engine) as session:
+        store_papers(session, records, rules=ListingRules())
+    update_search_index(engine)
+    with read_session(engine) as session:
+        page = search_with_snippets(session, "", limit=10, filters=SearchFilters(author="hopper"))
+        nobody = search_with_snippets(session, "", limit=10, filters=SearchFilters(author="dijkstra"))
+    assert ids(page) == ["2503.00002", "2501.00001"]
+    assert ids(nobody) == []

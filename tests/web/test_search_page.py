@@ -163,3 +163,17 @@ def test_a_paper_page_shows_its_most_similar_papers(topical_site: TestClient) ->
 def test_the_api_ranks_by_meaning_too(topical_site: TestClient) -> None:
     found = topical_site.get("/api/papers/search", params={"q": "cancer screening radiographs"}).json()
     assert found[0]["paper"]["id"] == "2501.00004"
+
+
+def test_the_page_says_which_day_the_date_filters_read(site: TestClient) -> None:
+    page = site.get("/search").text
+    assert 'aria-describedby="search-dates-hint"' in page
+    assert "by the day of their first arXiv version, or by the first day they were listed here" in page
+
+
+def test_an_author_alone_lists_their_papers(site: TestClient) -> None:
+    page = site.get("/search", params={"author": "Lovelace"}).text
+    assert "Papers by authors named “Lovelace”, newest first." in page
+    assert page.count('<li class="paper">') == 8
+    nobody = site.get("/search", params={"author": "Dijkstrova"}).text
+    assert "No paper has an author named “Dijkstrova”." in nobody

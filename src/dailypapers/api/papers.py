@@ -17,7 +17,7 @@ from fastapi.responses import PlainTextResponse, Response
 from starlette.background import BackgroundTask
 
 from dailypapers.api.errors import ApiError
-from dailypapers.api.shapes import paper_item, paper_object
+from dailypapers.api.shapes import paper_info_object, paper_item
 from dailypapers.community import queries as community
 from dailypapers.community.votes import NoSuchPaper, set_vote
 from dailypapers.db.write import read_session, write_session
@@ -33,6 +33,8 @@ from dailypapers.web.cache import TtlCache
 from dailypapers.web.members import Members
 from dailypapers.web.security import Limits
 
+#: The Hub's page size: ``HfApi.list_daily_papers`` documents "Defaults to 50" and ``hf papers ls``
+#: asks for 50, so a tool that reads one page sees what it would on the Hub.
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
 MAX_OFFSET = 10_000
@@ -50,7 +52,10 @@ def papers_router(
 
     @router.get("/api/daily_papers", summary="The daily lists of a day, week or month")
     async def daily_papers(
-        date: Annotated[str | None, Query(description="a day, YYYY-MM-DD")] = None,
+        request: Request,
+        date: Annotated[
+            str | None, Query(description="a day, YYYY-MM-DD (or a timestamp, 2025-08-11T00:00:00.000Z)")
+        ] = None,
         week: Annotated[str | None, Query(description="an ISO week, YYYY-Www")] = None,
         month: Annotated[str | None, Query(description="a month, YYYY-MM")] = None,
         submitter: Annotated[
@@ -60,13 +65,15 @@ def papers_router(
         p: Annotated[int, Query(ge=0, description="page number, from 0")] = 0,
         limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     ) -> Response:
-        """Without a period: the newest day that has papers. Ranked by upvotes, then listing time.
+        """Without a period: the newest day that has papers. Ranked by upvotes, newest day first;
+        ``sort=trending`` ranks the whole period by trending score.
 
-        Answers a JSON array of daily items (see ``dailypapers.api.shapes.paper_item``).
+        Answers a JSON array of daily items, shaped as the Hub's (``dailypapers.api.shapes.paper_item``).
         """
         if p * limit > MAX_OFFSET:
             raise ApiError(400, f"pages end at item {MAX_OFFSET}; narrow the period instead")
         period = _requested_period(date, week, month)
+        site_url = _site_url(request)
 
         def answer() -> bytes:
             with read_session(engine) as session:
@@ -82,9 +89,9 @@ def papers_router(
                     sort="trending" if sort == "trending" else "upvotes",
                     submitter=submitter,
                 )
-                return orjson.dumps([paper_item(item) for item in listed])
+                return orjson.dumps([paper_item(item, site_url) for item in listed])
 
-        key = (period, submitter, sort, p, limit)
+        key = (period, submitter, sort, p, limit, site_url)
         # A cached answer goes out from the event loop (a stale one is re-made after it is sent);
         # making one needs the database and a thread.
         body, refresh = cache.lookup(key)
@@ -95,6 +102,7 @@ def papers_router(
 
     @router.get("/api/papers/search", summary="Search papers by keywords or arXiv id")
     def search(
+        request: Request,
         q: Annotated[
             str,
             Query(
@@ -108,7 +116,8 @@ def papers_router(
         an empty array when nothing matches (no paper has the words, and none is close in meaning)."""
         with read_session(engine) as session:
             found = search_papers(session, q, limit=limit, semantic=semantic)
-            items = [paper_item(item) for item in community.listed_papers(session, [p.id for p in found])]
+            listed = community.listed_papers(session, [p.id for p in found])
+            items = [paper_item(item, _site_url(request)) for item in listed]
         return Response(orjson.dumps(items), media_type="application/json")
 
     @router.get(
@@ -124,7 +133,14 @@ def papers_router(
         with read_session(engine) as session:
             paper = _paper_or_404(session, arxiv_id)
             (listed,) = community.listed_papers(session, [paper.id])
-            return paper_object(paper, listed.entry, upvotes=listed.upvotes, submitter=listed.submitter)
+            return paper_info_object(listed)
+
+    @router.get("/api/arxiv/{arxiv_id:path}/repos", summary="Models, datasets and Spaces of a paper")
+    def paper_repos(arxiv_id: str) -> dict[str, list[Any]]:
+        """As the Hub answers tools that look for a paper's implementations; this site links none."""
+        with read_session(engine) as session:
+            _paper_or_404(session, arxiv_id)
+        return {"models": [], "datasets": [], "spaces": []}
 
     @router.post("/api/papers/{arxiv_id:path}/upvote", summary="Upvote a paper (API token)")
     def api_upvote(request: Request, arxiv_id: str) -> dict[str, Any]:
@@ -176,6 +192,11 @@ def _requested_period(date: str | None, week: str | None, month: str | None) -> 
         return parse_period(kind, text)  # type: ignore[arg-type]
     except InvalidPeriod as error:
         raise ApiError(400, str(error)) from None
+
+
+def _site_url(request: Request) -> str:
+    """``http://host:port`` as the client reached the site, for absolute links in answers."""
+    return str(request.base_url).rstrip("/")
 
 
 def _newest_day(session: Any) -> Period | None:

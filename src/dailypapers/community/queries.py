@@ -98,13 +98,15 @@ def ranked_entries(
     last: dt.date,
     *,
     offset: int = 0,
-    limit: int = 50,
+    limit: int | None = 50,
     sort: Literal["upvotes", "trending"] = "upvotes",
     window: TrendingWindow = "week",
     submitter: str | None = None,
 ) -> list[ListedPaper]:
-    """The lists from ``first`` to ``last``, newest day first; within a day by upvotes (or trending
-    score), then by listing time. The work grows with the period, not the catalog."""
+    """The lists from ``first`` to ``last``: newest day first, within a day by upvotes, then by
+    listing time; or, by trending score, the whole period at once (a week's most talked-about paper
+    comes first, whichever day it was listed). ``limit=None`` reads them all. The work grows with
+    the period, not the catalog."""
     scores = _trending_scores(session, window) if sort == "trending" else None
     score = sa.func.coalesce(scores.c.score, 0.0) if scores is not None else sa.literal(0.0)
     statement = _listed_select(score).where(ListingEntry.day.between(first, last))
@@ -114,7 +116,7 @@ def ranked_entries(
         statement = statement.where(_SUBMITTER.username == submitter)
     if scores is not None:
         statement = statement.outerjoin(scores, scores.c.paper_id == ListingEntry.paper_id)
-    order = [ListingEntry.day.desc(), score.desc()] if scores is not None else [ListingEntry.day.desc()]
+    order = [score.desc(), ListingEntry.day.desc()] if scores is not None else [ListingEntry.day.desc()]
     rows = session.execute(
         statement.order_by(*order, _UPVOTES.desc(), ListingEntry.id).offset(offset).limit(limit)
     )

@@ -5,19 +5,44 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from dailypapers.papers.ids import year_of_id
 from dailypapers.papers.models import Paper
 from dailypapers.papers.text import plain_text
 
 _KEY_WORD = re.compile(r"[A-Za-z]+")
+#: Words a citation key skips at the start of a title ("A Survey of ..." gives "survey").
+_SMALL_WORDS = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "on",
+        "of",
+        "in",
+        "for",
+        "to",
+        "and",
+        "or",
+        "with",
+        "from",
+        "by",
+        "at",
+        "as",
+        "is",
+        "are",
+        "via",
+        "towards",
+        "toward",
+    ]
+)
 
 
 def bibtex(paper: Paper) -> str:
     """A ``@misc`` entry with arXiv's eprint fields; the title keeps its LaTeX, braces protect its case."""
-    year = paper.submitted_at.year if paper.submitted_at else None
     fields = [
         ("title", "{" + _escape(paper.title) + "}"),
         ("author", " and ".join(_escape(name) for name in paper.authors)),
-        ("year", str(year) if year else None),
+        ("year", str(citation_year(paper))),
         ("eprint", paper.id),
         ("archivePrefix", "arXiv"),
         ("primaryClass", paper.primary_category),
@@ -28,13 +53,18 @@ def bibtex(paper: Paper) -> str:
     return f"@misc{{{citation_key(paper)},\n{body}\n}}\n"
 
 
+def citation_year(paper: Paper) -> int:
+    """The first version's year, else the year in the arXiv id: an entry always has one."""
+    return paper.submitted_at.year if paper.submitted_at else year_of_id(paper.id)
+
+
 def citation_key(paper: Paper) -> str:
-    """``lastname2023firstword``, as arXiv and Google Scholar build keys; the id keeps it unique."""
+    """``vaswani2017attention``: the first author's last name, the year and the title's first word
+    that is not a small word, as Google Scholar and most reference managers build keys."""
     last = _KEY_WORD.findall(plain_text(paper.authors[0]).split()[-1]) if paper.authors else []
-    word = next((w for w in _KEY_WORD.findall(plain_text(paper.title)) if len(w) > 3), "paper")
-    year = paper.submitted_at.year if paper.submitted_at else ""
-    safe_id = paper.id.replace("/", "_")
-    return f"{(last[0] if last else 'anon').lower()}{year}{word.lower()}_{safe_id}"
+    words = (word.lower() for word in _KEY_WORD.findall(plain_text(paper.title)))
+    first_word = next((word for word in words if word not in _SMALL_WORDS), "paper")
+    return f"{(last[0] if last else 'anon').lower()}{citation_year(paper)}{first_word}"
 
 
 def _escape(text: str) -> str:

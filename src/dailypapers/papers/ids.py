@@ -41,6 +41,14 @@ def parse_arxiv_id(text: str) -> ArxivId:
     return ArxivId(*split_versioned_id(text))
 
 
+def year_of_id(arxiv_id: str) -> int:
+    """The year an id was issued, from its ``YYMM`` (old-style ids began in 1991): what arXiv's own
+    citations give as the year when a version's date is not known."""
+    digits = arxiv_id.rsplit("/", 1)[-1]
+    two_digit_year = int(digits[:2])
+    return (1900 if two_digit_year >= 91 else 2000) + two_digit_year
+
+
 def split_versioned_id(text: str) -> tuple[str, int | None]:
     """``parse_arxiv_id`` as a plain tuple: ``2306.09299v3`` gives ``("2306.09299", 3)``.
 

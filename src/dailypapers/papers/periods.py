@@ -10,6 +10,8 @@ from typing import Literal
 PeriodKind = Literal["date", "week", "month"]
 _WEEK = re.compile(r"(\d{4})-W(\d{2})")
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
+#: ``2025-08-11T00:00:00.000Z``: the Hub takes a timestamp for a day, and some clients send one.
+_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:\d{2})?")
 
 
 class InvalidPeriod(ValueError):
@@ -59,10 +61,19 @@ def period_of(kind: PeriodKind, day: dt.date) -> Period:
     return Period("month", first, following - dt.timedelta(days=1))
 
 
+def _utc_day(timestamp: str) -> dt.date:
+    """The UTC day of a timestamp; one without a zone is taken as UTC."""
+    moment = dt.datetime.fromisoformat(timestamp)
+    return moment.astimezone(dt.UTC).date() if moment.tzinfo else moment.date()
+
+
 def parse_period(kind: PeriodKind, text: str) -> Period:
-    """Parse ``2025-08-11`` (date), ``2025-W33`` (week) or ``2025-08`` (month); raise ``InvalidPeriod``."""
+    """Parse ``2025-08-11`` (date; a timestamp names its UTC day), ``2025-W33`` (week) or ``2025-08``
+    (month); raise ``InvalidPeriod``."""
     try:
         if kind == "date":
+            if _TIMESTAMP.fullmatch(text):
+                return period_of("date", _utc_day(text))
             if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
                 raise ValueError
             return period_of("date", dt.date.fromisoformat(text))

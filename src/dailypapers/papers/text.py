@@ -17,6 +17,11 @@ _ASCII_SPACES = re.compile(r"[ \t\n\r\f\v]+")
 _ODD_SPACE = re.compile(r"[\t\n\r\f\v]")
 _AUTHOR_SEPARATOR = re.compile(r",\s*(?:and\s+)?|\s+and\s+")
 _LATEX_HINT = re.compile(r"[\\$^_{}~]")
+#: "Project page: https://...", "project website at https://...", "Homepage: https://..." in a
+#: paper's comments or abstract: the phrase, a few joining words, then the address.
+_PROJECT_PAGE = re.compile(
+    r"(?:project\s*(?:page|website|site)|home\s*page)\b[^h]{0,30}?(https?://[^\s,;)\]}>]+)", re.IGNORECASE
+)
 
 
 def squash_whitespace(text: str) -> str:
@@ -104,6 +109,15 @@ def find_code_links(*texts: str | None) -> list[str]:
         for _position, url in sorted(mentions):
             found.setdefault(url, None)
     return list(found)
+
+
+def find_project_page(*texts: str | None) -> str | None:
+    """The address the authors give as the paper's project page or homepage, from the first text
+    that names one; ``None`` when none does."""
+    for text in texts:
+        if text and (match := _PROJECT_PAGE.search(text)):
+            return match.group(1).rstrip(".")
+    return None
 
 
 _latex_converter = LatexNodes2Text(math_mode="text", strict_latex_spaces=False)

@@ -23,10 +23,11 @@ from dailypapers.search.keyword import (
     index_new_papers,
     keyword_ranking,
     merge_index,
+    papers_by_author_words,
     papers_waiting_for_index,
     snippet,
 )
-from dailypapers.search.names import papers_by_author
+from dailypapers.search.names import name_parts, papers_by_author
 from dailypapers.search.query import parse_query
 from dailypapers.search.semantic import SemanticSearch
 from dailypapers.search.spelling import corrected
@@ -113,6 +114,8 @@ def search_with_snippets(
         if paper is not None and not paper.deleted:
             return SearchPage([SearchResult(paper, "")], total=1, query_cut=query.cut)
     if not query.terms:
+        if filters is not None and filters.author:
+            return _papers_of_author(session, filters, limit=limit, offset=offset)
         return SearchPage([], query_cut=query.cut)
     fixed = corrected(session, query)
     searched = fixed or query
@@ -143,6 +146,22 @@ def search_with_snippets(
         more_than=words.total >= COUNT_CAP,
         correction=fixed.text if fixed else None,
         query_cut=query.cut,
+    )
+
+
+def _papers_of_author(session: Session, filters: SearchFilters, *, limit: int, offset: int) -> SearchPage:
+    """Without words, an author filter lists that author's papers, newest first (within the other
+    filters): the index proposes papers whose authors hold the name's words, the filter keeps those
+    whose author names contain the text. A name too common to look up this way finds nothing."""
+    words = sorted({part for part in name_parts(filters.author or "") if len(part) > 1})
+    found = [
+        paper_id
+        for paper_id, _ in papers_by_author_words(session, words, limit=offset + limit, filters=filters)
+    ]
+    chosen = found[offset : offset + limit]
+    papers = {paper.id: paper for paper in queries.papers_by_ids(session, chosen)}
+    return SearchPage(
+        [SearchResult(papers[paper_id], "") for paper_id in chosen if paper_id in papers], total=len(found)
     )
 
 

@@ -29,6 +29,7 @@ from dailypapers.papers.text import plain_text
 from dailypapers.search.semantic import SemanticSearch
 from dailypapers.settings import Settings, site_secret
 from dailypapers.web.accounts import accounts_router
+from dailypapers.web.api_docs import bundled_assets, install_api_docs
 from dailypapers.web.community import community_router
 from dailypapers.web.feeds import feeds_router
 from dailypapers.web.for_you import for_you_router
@@ -71,6 +72,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title=settings.site_name,
         description="Daily arXiv papers, ranked by the community.",
         lifespan=_frozen_heap,
+        docs_url=None,  # served by web/api_docs.py, without a CDN
+        redoc_url=None,
     )
     install_error_handlers(app)
     app.add_middleware(SecurityHeaders)
@@ -80,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     secret = site_secret(settings)
     renderer = Renderer(templates, Csrf(secret), settings.page_cache_seconds)
     members = Members(engine)
+    install_api_docs(app, renderer, bundled_assets())
     limits = Limits(settings)
     semantic = SemanticSearch(settings.data_dir)
     app.include_router(papers_router(engine, members, limits, semantic, settings.page_cache_seconds))

@@ -184,6 +184,7 @@ def community_router(
         return change_comment(request, comment_id, csrf_token, "report", reason)
 
     @router.get("/trending", response_class=HTMLResponse)
+    @router.get("/papers/trending", response_class=HTMLResponse, include_in_schema=False)  # the Hub's address
     def trending_page(request: Request, window: TrendingWindow = "week") -> HTMLResponse:
         user = members.current(request)
         with read_session(engine) as session:

@@ -16,7 +16,7 @@ from dailypapers.community.models import User
 from dailypapers.community.votes import upvoted_among
 from dailypapers.db.write import read_session
 from dailypapers.papers import queries
-from dailypapers.papers.citation import bibtex
+from dailypapers.papers.citation import bibtex, paper_markdown
 from dailypapers.papers.ids import InvalidArxivId, parse_arxiv_id
 from dailypapers.papers.periods import InvalidPeriod, Period, PeriodKind, parse_period, period_of
 from dailypapers.recommend.feed import rank_papers_for
@@ -154,10 +154,10 @@ def pages_router(
                 raise PageNotFound(str(error)) from None
         return await home(request)
 
-    @router.get("/papers/{kind}/{label}", response_class=HTMLResponse)
+    @router.get("/papers/{kind}/{label}", response_model=None)
     async def period_list(
         request: Request, kind: str, label: str, page: int = 0, sort: ListOrder = "community"
-    ) -> HTMLResponse:
+    ) -> Response:
         if kind not in ("date", "week", "month"):
             return await paper_show(request, f"{kind}/{label}")  # an old-style id: /papers/hep-th/9901001
         if not 0 <= page <= 100:
@@ -168,12 +168,23 @@ def pages_router(
             raise PageNotFound(str(error)) from None
         return await period_page(request, period, page, sort)
 
-    @router.get("/papers/{arxiv_id:path}", response_class=HTMLResponse)
-    async def paper_show(request: Request, arxiv_id: str) -> HTMLResponse:
+    def paper_as_markdown(paper_id: str) -> Response:
+        """The page as Markdown for readers that ask for it (``Accept: text/markdown``), as on the Hub."""
+        with read_session(engine) as session:
+            paper = queries.paper_by_id(session, paper_id)
+            if paper is None or paper.deleted or community.is_hidden(session, paper_id):
+                raise PageNotFound(f"There is no paper {paper_id} in this catalog.")
+            text = paper_markdown(paper, queries.listing_days_of(session, paper.id))
+        return Response(text, media_type="text/markdown; charset=utf-8", headers={"Vary": "Accept"})
+
+    @router.get("/papers/{arxiv_id:path}", response_model=None)
+    async def paper_show(request: Request, arxiv_id: str) -> Response:
         try:
             parsed = parse_arxiv_id(arxiv_id)
         except InvalidArxivId as error:
             raise PageNotFound(str(error)) from None
+        if "text/markdown" in request.headers.get("accept", ""):
+            return await run_in_threadpool(paper_as_markdown, parsed.id)
 
         def paper_parts() -> PageParts:
             with read_session(engine) as session:

@@ -26,7 +26,8 @@ from dailypapers.web.rendering import Renderer
 
 PAGE_SIZE = 20
 MAX_PAGE = 25
-_CATEGORY = re.compile(r"[A-Za-z-]+(\.[A-Za-z-]+)?")
+#: What an arXiv category looks like (``cs.CV``, ``hep-th``, ``q-bio.NC``): the search and the feeds take it.
+CATEGORY = re.compile(r"[A-Za-z-]+(\.[A-Za-z-]+)?")
 
 
 def highlighted(snippet: str) -> Markup:
@@ -63,7 +64,7 @@ def search_router(
             filters = SearchFilters(
                 category or None, _day(since, "From"), _day(until, "Until"), author or None
             )
-            if category and not _CATEGORY.fullmatch(category):
+            if category and not CATEGORY.fullmatch(category):
                 raise ValueError(f"{category!r} is not an arXiv category like cs.CV")
             if not 0 <= page <= MAX_PAGE:
                 raise ValueError(f"results are shown up to page {MAX_PAGE}")

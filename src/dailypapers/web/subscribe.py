@@ -180,5 +180,9 @@ def subscribe_router(
             request, "digest_preferences.html", subscriber=subscriber, token=token, saved=True
         )
 
-    router.include_router(api)
-    return router
+    # Pages stay out of the OpenAPI schema, the API goes in: a router left out of the schema would
+    # leave out the routers included into it as well.
+    both = APIRouter()
+    both.include_router(router)
+    both.include_router(api)
+    return both
