@@ -26,17 +26,22 @@ class SearchFilters:
         }
 
 
+#: Papers that moderators hid are left out before a page of results is cut, so that pages stay full.
+_SHOWN = """NOT EXISTS (
+        SELECT 1 FROM paper_activity WHERE paper_activity.paper_id = papers.id AND paper_activity.hidden)"""
 #: Conditions on the ``papers`` table, filled from ``SearchFilters.params``; a NULL filter passes all.
-SQLITE_CONDITIONS = """
+SQLITE_CONDITIONS = f"""
     NOT papers.deleted
+    AND {_SHOWN}
     AND (:category IS NULL OR EXISTS (SELECT 1 FROM json_each(papers.categories) WHERE value = :category))
     AND (:since IS NULL OR papers.submitted_at >= :since)
     AND (:until IS NULL OR papers.submitted_at < :until)
     AND (:author IS NULL OR EXISTS (
         SELECT 1 FROM json_each(papers.authors) WHERE instr(lower(value), :author) > 0))
 """
-POSTGRES_CONDITIONS = """
+POSTGRES_CONDITIONS = f"""
     NOT papers.deleted
+    AND {_SHOWN}
     AND (CAST(:category AS text) IS NULL
          OR papers.categories @> jsonb_build_array(CAST(:category AS text)))
     AND (CAST(:since AS timestamp) IS NULL OR papers.submitted_at >= CAST(:since AS timestamp))
