@@ -3,6 +3,8 @@ honest end (a count, and nothing when nothing is relevant)."""
 
 import sqlalchemy as sa
 
+from dailypapers.community.accounts import create_sign_in_link, use_sign_in_link
+from dailypapers.community.moderation import hide_paper
 from dailypapers.db.write import read_session, write_session
 from dailypapers.papers.rules import ListingRules
 from dailypapers.papers.service import store_papers
@@ -101,3 +103,22 @@ def test_the_count_covers_every_page(engine: sa.Engine, topical: SemanticSearch)
     page = found(engine, "sparse coding", limit=5)
     assert len(page.results) == 5 and page.total == 30 and not page.more_than
     assert found(engine, "robot grasp", topical).total == 2
+
+
+def test_hidden_papers_are_left_out_before_a_page_is_cut(engine: sa.Engine) -> None:
+    records = [paper(f"2506.{n:05d}", f"Sparse coding {n}", "Sparse codes of images.") for n in range(1, 26)]
+    with write_session(engine) as session:
+        store_papers(session, records, rules=ListingRules())
+    update_search_index(engine)
+    hidden = ids(found(engine, "sparse coding", limit=5))  # the best of the first page
+    with write_session(engine) as session:
+        moderator = use_sign_in_link(session, create_sign_in_link(session, "mod@example.org"))
+        moderator.is_moderator = True
+        for paper_id in hidden:
+            hide_paper(session, moderator, paper_id)
+    with read_session(engine) as session:
+        first = search_with_snippets(session, "sparse coding", limit=20)
+        second = search_with_snippets(session, "sparse coding", limit=20, offset=20)
+        by_id = search_with_snippets(session, hidden[0], limit=20)
+    assert len(first.results) == 20 and second.results == [] and first.total == 20
+    assert not set(hidden) & set(ids(first)) and by_id.results == []
