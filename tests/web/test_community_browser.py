@@ -400,6 +400,7 @@ def test_deleting_a_comment_asks_first_and_keeps_the_replies_of_others(site: Sit
     ada.locator("#comments article.comment").first.get_by_role("button", name="Delete").click()
     expect(ada.locator("h1")).to_have_text("Delete your comment?")
     expect(ada.locator("main blockquote")).to_contain_text("A hasty take I will regret.")
+    screenshot(ada, "community-delete-confirmation")
     ada.get_by_role("link", name="Cancel").click()
     expect(ada.locator("#comments")).to_contain_text("A hasty take I will regret.")
     ada.locator("#comments article.comment").first.get_by_role("button", name="Delete").click()
@@ -442,6 +443,7 @@ def test_a_moderator_hides_a_paper_after_confirming_then_unhides_it(site: Site, 
     mod.get_by_role("button", name="Hide this paper").click()
     expect(mod.locator("h1")).to_have_text(re.compile(r"^Hide the paper “Paper 2508\.00003"))
     expect(mod.locator("#confirm-reason")).to_have_value("duplicate listing")
+    screenshot(mod, "community-hide-confirmation")
     answer = visitor.goto(f"{site.url}/papers/{paper}")
     assert answer is not None and answer.status == 200, "nothing is hidden before the moderator confirms"
     mod.get_by_role("button", name="Hide", exact=True).click()
