@@ -242,6 +242,11 @@ def test_an_empty_comment_shows_the_paper_again_with_the_error_beside_the_form(
     assert refused.status_code == 400 and '<details class="reply" open>' in refused.text
     assert f'id="reply-{first}-error">A comment holds at most 5000 characters.' in refused.text
     assert too_long in refused.text  # what they wrote is still there
+    gone = browser.post(
+        "/papers/2508.00001/comments", data={"csrf_token": token, "body": "Hello?", "reply_to": "99999"}
+    )
+    assert gone.status_code == 400  # the thread is not on the page: the main form tells why
+    assert 'id="new-error">The comment you reply to is not there any more.' in gone.text
     refused = browser.post(f"/comments/{first}/edit", data={"csrf_token": token, "body": ""})
     assert refused.status_code == 400 and f'id="edit-{first}-error">' in refused.text
     assert "A thought" in browser.get("/papers/2508.00001").text

@@ -130,6 +130,8 @@ def community_router(
         _status, template, context = paper_page_parts(engine, semantic, paper_id, moderator=user.is_moderator)
         with read_session(engine) as session:
             voted = upvoted_among(session, user, [paper_id])
+        if form not in _comment_forms(context["threads"], user):
+            form = "new"  # the thread or comment is gone from the page: the error goes by the main form
         problem = {"form": form, "message": error[:1].upper() + error[1:] + ".", "draft": draft}
         return renderer.page(request, template, 400, user=user, voted=voted, comment_error=problem, **context)
 
@@ -225,3 +227,14 @@ def community_router(
         return renderer.page(request, "trending.html", user=user, listed=listed, window=window, voted=voted)
 
     return router
+
+
+def _comment_forms(threads: list[comments.Thread], user: User) -> set[str]:
+    """The names of the comment forms that the paper page shows ``user`` (see ``comment_error.html``)."""
+    forms = {"new"} | {f"reply-{thread.comment.id}" for thread in threads if thread.takes_replies}
+    shown = [(thread.comment, thread.author) for thread in threads] + [
+        reply for thread in threads for reply in thread.replies
+    ]
+    return forms | {
+        f"edit-{comment.id}" for comment, author in shown if author is not None and author.id == user.id
+    }
