@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from dailypapers.cli import SAMPLE_LISTINGS, app
+from dailypapers.community import accounts, moderation
 from dailypapers.community.accounts import create_sign_in_link, use_sign_in_link
 from dailypapers.community.submissions import submit_paper
 from dailypapers.db.engine import create_db_engine
@@ -164,3 +165,17 @@ def test_submissions_fetch_fetches_what_members_submitted_once(
     assert fetched.output == "submitted papers fetched from arXiv: 1 listed, 1 failed, 0 to retry\n"
     assert runner.invoke(app, ["submissions", "fetch"]).output.endswith(": none\n")
     assert len(fake_arxiv.requests_to("/api/query")) == 1
+def test_admin_revoke_takes_moderator_rights_back_and_the_audit_log_keeps_both(data_dir: Path) -> None:
+    engine = create_db_engine(Settings(data_dir=data_dir))
+    runner.invoke(app, ["db", "upgrade"])
+    with write_session(engine) as session:
+        use_sign_in_link(session, create_sign_in_link(session, "ada@example.org"))
+    runner.invoke(app, ["admin", "grant", "ada@example.org"])
+    revoked = runner.invoke(app, ["admin", "revoke", "ADA@example.org"])
+    assert revoked.exit_code == 0 and "ada is no longer a moderator" in revoked.output
+    with read_session(engine) as session:
+        assert accounts.user_by_username(session, "ada").is_moderator is False  # type: ignore[union-attr]
+        log = [(entry.action, entry.target, who) for entry, who in moderation.audit_log(session)]
+    assert log == [("revoke moderator", "ada", None), ("grant moderator", "ada", None)]
+    unknown = runner.invoke(app, ["admin", "revoke", "nobody@example.org"])
+    assert unknown.exit_code == 1 and "must sign in once first" in unknown.output

@@ -289,18 +289,36 @@ def ingest_oai(
 @admin_app.command("grant")
 def admin_grant(email: str = typer.Argument(..., help="the address the member signs in with")) -> None:
     """Make a member a moderator (they must have signed in once)."""
-    from dailypapers.community.accounts import InvalidEmail, grant_moderator
+    name = _change_moderator(email, grant=True)
+    typer.echo(f"{name} is a moderator")
+
+
+@admin_app.command("revoke")
+def admin_revoke(email: str = typer.Argument(..., help="the address the member signs in with")) -> None:
+    """Take a member's moderator rights back (what they did stays done, and in the audit log)."""
+    name = _change_moderator(email, grant=False)
+    typer.echo(f"{name} is no longer a moderator")
+
+
+def _change_moderator(email: str, *, grant: bool) -> str:
+    """Grant or revoke moderator rights, noted in the audit log; the member's username."""
+    from dailypapers.community.accounts import InvalidEmail, grant_moderator, revoke_moderator
+    from dailypapers.community.moderation import record_operator_action
 
     engine = open_database(Settings())
     try:
         with write_session(engine) as session:
-            user = grant_moderator(session, email)
+            user = (grant_moderator if grant else revoke_moderator)(session, email)
+            if user is not None:
+                record_operator_action(
+                    session, "grant moderator" if grant else "revoke moderator", user.username
+                )
             name = user.username if user else None
     except InvalidEmail as error:
         raise fail(str(error)) from None
     if name is None:
         raise fail(f"no member signs in with {email}; they must sign in once first", 1)
-    typer.echo(f"{name} is a moderator")
+    return name
 
 
 @app.command("index")

@@ -43,7 +43,10 @@ def comment_count(engine: sa.Engine) -> int:
         ("<script>alert(1)</script>", "<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>\n"),
         ("[x](javascript:alert(1))", "<p>[x](javascript:alert(1))</p>\n"),
         ('<img src=x onerror="alert(1)">', '<p>&lt;img src=x onerror="alert(1)"&gt;</p>\n'),
-        ("![i](https://e.org/i.png)", f"<p>!<a {LINK}>i</a></p>\n"),  # no images: a link
+        # No images (they would track readers): a link named by the alt text, and no stray "!".
+        ("![i](https://e.org/i.png)", f"<p><a {LINK}>i</a></p>\n"),
+        ("See ![](https://e.org/i.png)", f"<p>See <a {LINK}>https://e.org/i.png</a></p>\n"),
+        ("![<b>x</b>](https://e.org/i.png)", f"<p><a {LINK}>&lt;b&gt;x&lt;/b&gt;</a></p>\n"),
         (
             "[paper](https://arxiv.org/abs/2306.09299)",
             f'<p><a href="https://arxiv.org/abs/2306.09299" {REL}>paper</a></p>\n',
@@ -116,3 +119,84 @@ def test_reports_and_moderation_leave_an_audit_trail(
         log = [(entry.action, entry.target, user.username) for entry, user in moderation.audit_log(session)]
         assert moderation.open_reports(session) == []
     assert log == [("hide paper", "2508.00002", "mod"), ("hide user", "troll", "mod")]
+
+
+def moderator(engine: sa.Engine, member: Callable[[str], User]) -> User:
+    mod = member("mod@example.org")
+    with write_session(engine) as session:
+        session.merge(mod).is_moderator = True
+    mod.is_moderator = True
+    return mod
+
+
+def test_a_deleted_comment_keeps_its_replies_under_a_placeholder(
+    catalog: sa.Engine, member: Callable[[str], User]
+) -> None:
+    ada, alan = member("ada@example.org"), member("alan@example.org")
+    first = comment(catalog, ada, "Hasty take")
+    comment(catalog, alan, "Worth keeping", reply_to=first)
+    alone = comment(catalog, ada, "Nobody answered")
+    with write_session(catalog) as session:
+        comments.delete_comment(session, ada, first)
+        comments.delete_comment(session, ada, alone)
+    with read_session(catalog) as session:
+        (thread,) = comments.threads_of(session, PAPER)
+        assert (thread.placeholder, thread.author, thread.comment.body) == ("[deleted]", None, "")
+        assert [reply.body for reply, _ in thread.replies] == ["Worth keeping"]
+    assert comment_count(catalog) == 1  # what the page shows
+    comment(catalog, alan, "And more", reply_to=first)  # the thread goes on
+    assert comment_count(catalog) == 2
+    with write_session(catalog) as session, pytest.raises(comments.CommentRefused):
+        comments.edit_comment(session, ada, first, "Back from the dead")
+
+
+def test_counts_follow_hiding_and_showing_again(catalog: sa.Engine, member: Callable[[str], User]) -> None:
+    ada, troll, mod = member("ada@example.org"), member("troll@example.org"), moderator(catalog, member)
+    first = comment(catalog, troll, "Bait")
+    comment(catalog, ada, "Calm answer", reply_to=first)
+    own_spam = comment(catalog, troll, "Spam")
+    with write_session(catalog) as session:
+        moderation.hide_comment(session, mod, own_spam)
+        moderation.hide_user(session, mod, session.merge(troll))
+    with read_session(catalog) as session:
+        (thread,) = comments.threads_of(session, PAPER)
+        assert thread.placeholder == "[hidden by a moderator]" and not thread.takes_replies
+        assert [reply.body for reply, _ in thread.replies] == ["Calm answer"]
+    assert comment_count(catalog) == 1
+    with write_session(catalog) as session, pytest.raises(comments.CommentRefused):
+        comments.add_comment(session, ada, PAPER, "More", reply_to=first)
+
+    with write_session(catalog) as session:
+        moderation.unhide_user(session, mod, session.merge(troll))
+    # The member's comments come back, except the one hidden on its own.
+    assert thread_bodies(catalog) == [("Bait", ["Calm answer"])] and comment_count(catalog) == 2
+    with write_session(catalog) as session:
+        moderation.unhide_comment(session, mod, own_spam)
+    assert comment_count(catalog) == 3
+    with read_session(catalog) as session:
+        actions = [entry.action for entry, _ in moderation.audit_log(session)]
+    assert actions == ["unhide comment", "unhide user", "hide user", "hide comment"]
+
+
+def test_dismissing_a_report_closes_it_and_keeps_the_comment(
+    catalog: sa.Engine, member: Callable[[str], User]
+) -> None:
+    ada, alan, mod = member("ada@example.org"), member("alan@example.org"), moderator(catalog, member)
+    claim = comment(catalog, ada, "A bold claim")
+    with write_session(catalog) as session:
+        comments.report_comment(session, alan, claim, "I disagree")
+    with write_session(catalog) as session:
+        ((report, _),) = moderation.open_reports(session)
+        with pytest.raises(moderation.NotAllowed):
+            moderation.dismiss_report(session, ada, report.id)
+    with write_session(catalog) as session:
+        moderation.dismiss_report(session, mod, report.id)
+    with read_session(catalog) as session:
+        assert moderation.open_reports(session) == []
+        ((entry, _),) = moderation.audit_log(session)
+    assert (entry.action, entry.target, entry.reason) == (
+        "dismiss report",
+        f"report by alan on comment {claim}",
+        "I disagree",
+    )
+    assert thread_bodies(catalog) == [("A bold claim", [])]

@@ -5,6 +5,8 @@ import datetime as dt
 
 import sqlalchemy as sa
 
+from dailypapers.community.accounts import create_sign_in_link, use_sign_in_link
+from dailypapers.community.moderation import hide_paper
 from dailypapers.db.write import read_session, write_session
 from dailypapers.papers.rules import ListingRules
 from dailypapers.papers.service import store_papers
@@ -140,3 +142,20 @@ def test_an_author_alone_lists_their_papers_newest_first(engine: sa.Engine) -> N
         nobody = search_with_snippets(session, "", limit=10, filters=SearchFilters(author="dijkstra"))
     assert ids(page) == ["2503.00002", "2501.00001"]
     assert ids(nobody) == []
+def test_hidden_papers_are_left_out_before_a_page_is_cut(engine: sa.Engine) -> None:
+    records = [paper(f"2506.{n:05d}", f"Sparse coding {n}", "Sparse codes of images.") for n in range(1, 26)]
+    with write_session(engine) as session:
+        store_papers(session, records, rules=ListingRules())
+    update_search_index(engine)
+    hidden = ids(found(engine, "sparse coding", limit=5))  # the best of the first page
+    with write_session(engine) as session:
+        moderator = use_sign_in_link(session, create_sign_in_link(session, "mod@example.org"))
+        moderator.is_moderator = True
+        for paper_id in hidden:
+            hide_paper(session, moderator, paper_id)
+    with read_session(engine) as session:
+        first = search_with_snippets(session, "sparse coding", limit=20)
+        second = search_with_snippets(session, "sparse coding", limit=20, offset=20)
+        by_id = search_with_snippets(session, hidden[0], limit=20)
+    assert len(first.results) == 20 and second.results == [] and first.total == 20
+    assert not set(hidden) & set(ids(first)) and by_id.results == []

@@ -182,6 +182,88 @@ def test_comments_replies_and_escaping(browser: TestClient, site_settings: Setti
     assert "2 comments" in day
 
 
+@pytest.fixture
+def talkative_app(site_settings: Settings) -> object:
+    """The site with room for the comments of a whole conversation from one test client's address."""
+    return create_app(site_settings.model_copy(update={"comment_rate_limit": 50}))
+
+
+def post_comment(client: TestClient, body: str, reply_to: str | None = None) -> str:
+    """Comment (or reply to ``reply_to``) on 2508.00001; the new comment's id."""
+    data = {"csrf_token": form_token(client, "/papers/2508.00001"), "body": body}
+    posted = client.post(
+        "/papers/2508.00001/comments", data={**data, **({"reply_to": reply_to} if reply_to else {})}
+    )
+    assert posted.status_code == 303, posted.text
+    return str(posted.headers["location"].rsplit("-", 1)[1])
+
+
+def test_deleting_asks_first_and_keeps_the_replies_of_others(
+    talkative_app: object, site_settings: Settings
+) -> None:
+    browser, bob = new_browser(talkative_app), new_browser(talkative_app)
+    sign_in(browser, site_settings, "ada@example.org")
+    sign_in(bob, site_settings, "bob@example.org")
+    first = post_comment(browser, "My hasty take")
+    post_comment(bob, "A reply worth keeping", reply_to=first)
+    token = form_token(browser, "/papers/2508.00001")
+
+    asked = browser.post(f"/comments/{first}/delete", data={"csrf_token": token})
+    assert asked.status_code == 200 and "Delete your comment?" in asked.text
+    assert "My hasty take" in asked.text and f'href="/papers/2508.00001#comment-{first}">Cancel' in asked.text
+    assert "My hasty take" in browser.get("/papers/2508.00001").text  # nothing deleted yet
+
+    deleted = browser.post(f"/comments/{first}/delete", data={"csrf_token": token, "confirmed": "1"})
+    assert deleted.headers["location"] == "/papers/2508.00001?note=deleted#comments"
+    page = bob.get("/papers/2508.00001").text
+    assert "My hasty take" not in page and "No comments yet" not in page
+    assert "[deleted]" in page and "A reply worth keeping" in page
+    assert 'name="reply_to"' in page  # the thread goes on
+    post_comment(bob, "Still here", reply_to=first)
+    assert "2 comments" in bob.get("/papers/date/2025-08-11").text  # the two replies shown
+    assert "A reply worth keeping" in bob.get("/u/bob").text
+
+
+def test_an_empty_comment_shows_the_paper_again_with_the_error_beside_the_form(
+    talkative_app: object, site_settings: Settings
+) -> None:
+    browser = new_browser(talkative_app)
+    sign_in(browser, site_settings, "ada@example.org")
+    token = form_token(browser, "/papers/2508.00001")
+    refused = browser.post("/papers/2508.00001/comments", data={"csrf_token": token, "body": "   "})
+    assert refused.status_code == 400
+    form = refused.text[refused.text.index('<form class="comment-form"') :]
+    assert 'id="new-error">A comment cannot be empty.</p>' in form[: form.index("</form>")]
+    assert "<h1>Paper 2508.00001" in refused.text and "No comments yet" in refused.text
+
+    first = post_comment(browser, "A thought")
+    too_long = "x" * 5001
+    refused = browser.post(
+        "/papers/2508.00001/comments", data={"csrf_token": token, "body": too_long, "reply_to": first}
+    )
+    assert refused.status_code == 400 and '<details class="reply" open>' in refused.text
+    assert f'id="reply-{first}-error">A comment holds at most 5000 characters.' in refused.text
+    assert too_long in refused.text  # what they wrote is still there
+    gone = browser.post(
+        "/papers/2508.00001/comments", data={"csrf_token": token, "body": "Hello?", "reply_to": "99999"}
+    )
+    assert gone.status_code == 400  # the thread is not on the page: the main form tells why
+    assert 'id="new-error">The comment you reply to is not there any more.' in gone.text
+    refused = browser.post(f"/comments/{first}/edit", data={"csrf_token": token, "body": ""})
+    assert refused.status_code == 400 and f'id="edit-{first}-error">' in refused.text
+    assert "A thought" in browser.get("/papers/2508.00001").text
+
+
+def test_profiles_name_the_papers_commented_on(browser: TestClient, site_settings: Settings) -> None:
+    sign_in(browser, site_settings, "ada@example.org")
+    comment_id = post_comment(browser, "Read this")
+    profile = browser.get("/u/ada").text
+    assert (
+        f'On <a href="/papers/2508.00001#comment-{comment_id}">Paper 2508.00001 on α-divergences</a>'
+        in profile
+    )
+
+
 def test_comments_are_rate_limited(browser: TestClient, site_settings: Settings) -> None:
     sign_in(browser, site_settings, "ada@example.org")
     token = form_token(browser, "/papers/2508.00001")
@@ -256,36 +338,135 @@ def test_api_tokens_vote_for_scripts(browser: TestClient, site_settings: Setting
     assert browser.post("/api/papers/2508.00003/upvote", headers=headers).status_code == 401
 
 
-def test_moderators_hide_and_the_audit_log_says_so(
-    app: object, browser: TestClient, site_settings: Settings, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def moderator(browser: TestClient, site_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> TestClient:
+    """``browser``, signed in as mod@example.org, whom the operator made a moderator."""
     # The grant comes from outside the server (the CLI); without this the server would trust what
     # it knew of the session for a few more seconds.
     monkeypatch.setattr(members, "SESSION_MEMORY_SECONDS", 0)
-    troll = new_browser(app)
-    sign_in(troll, site_settings, "troll@example.org")
-    token = form_token(troll, "/papers/2508.00001")
-    troll.post("/papers/2508.00001/comments", data={"csrf_token": token, "body": "Buy cheap pills"})
     sign_in(browser, site_settings, "mod@example.org")
     assert browser.get("/moderation").status_code == 403
     with write_session(create_db_engine(site_settings)) as session:
         grant_moderator(session, "mod@example.org")
-    page = browser.get("/papers/2508.00001").text  # the buttons the posts below stand for
+    return browser
+
+
+def moderate(client: TestClient, action: str, kind: str, target: str, **fields: str) -> object:
+    token = form_token(client, "/moderation")
+    data = {"csrf_token": token, "kind": kind, "target": target, **fields}
+    return client.post(f"/moderation/{action}", data=data)
+
+
+def test_moderators_hide_after_confirming_and_the_audit_log_says_so(
+    app: object, moderator: TestClient, site_settings: Settings
+) -> None:
+    troll = new_browser(app)
+    sign_in(troll, site_settings, "troll@example.org")
+    token = form_token(troll, "/papers/2508.00001")
+    troll.post("/papers/2508.00001/comments", data={"csrf_token": token, "body": "Buy cheap pills"})
+    page = moderator.get("/papers/2508.00001").text  # the buttons the posts below stand for
     assert 'name="kind" value="paper"><input type="hidden" name="target" value="2508.00001">' in page
     assert 'name="kind" value="comment">' in page and "Hide this paper" in page
-    profile = browser.get("/u/troll").text
+    profile = moderator.get("/u/troll").text
     assert 'name="kind" value="user"><input type="hidden" name="target" value="troll">' in profile
-    token = form_token(browser, "/moderation")
-    browser.post(
-        "/moderation/hide", data={"csrf_token": token, "kind": "user", "target": "troll", "reason": "spam"}
-    )
-    browser.post("/moderation/hide", data={"csrf_token": token, "kind": "paper", "target": "2508.00002"})
-    assert "Buy cheap pills" not in browser.get("/papers/2508.00001").text
-    assert browser.get("/papers/2508.00002").status_code == 404
-    assert browser.get("/u/troll").status_code == 404
+
+    # The hide buttons ask first, on a page saying what goes; nothing is hidden until it is confirmed.
+    asked = moderate(moderator, "hide", "user", "troll", reason="spam")
+    assert asked.status_code == 200 and "Hide the member troll (@troll)?" in asked.text  # type: ignore[attr-defined]
+    assert 'name="confirmed" value="1"' in asked.text and 'value="spam"' in asked.text  # type: ignore[attr-defined]
+    assert "Buy cheap pills" in moderator.get("/papers/2508.00001").text
+    assert moderate(moderator, "hide", "paper", "2508.00002").status_code == 200  # type: ignore[attr-defined]
+    assert new_browser(app).get("/papers/2508.00002").status_code == 200
+
+    moderate(moderator, "hide", "user", "troll", reason="spam", confirmed="1")
+    hidden = moderate(moderator, "hide", "paper", "2508.00002", confirmed="1")
+    assert hidden.headers["location"] == "/papers/2508.00002"  # type: ignore[attr-defined]
+    assert "Buy cheap pills" not in moderator.get("/papers/2508.00001").text
+    assert "0 comments" in new_browser(app).get("/papers/date/2025-08-11").text
+    assert new_browser(app).get("/papers/2508.00002").status_code == 404
+    assert new_browser(app).get("/u/troll").status_code == 404
     assert "Sign out" not in troll.get("/").text  # signed out
-    log = browser.get("/moderation").text
+    log = moderator.get("/moderation").text
     assert "hide user" in log and "troll" in log and "hide paper" in log
+
+
+def test_moderators_open_hidden_papers_and_undo_every_hiding(
+    app: object, moderator: TestClient, site_settings: Settings
+) -> None:
+    ada = new_browser(app)
+    sign_in(ada, site_settings, "ada@example.org")
+    token = form_token(ada, "/papers/2508.00001")
+    posted = ada.post("/papers/2508.00001/comments", data={"csrf_token": token, "body": "Spam? No, data."})
+    comment_id = posted.headers["location"].rsplit("-", 1)[1]
+    moderate(moderator, "hide", "paper", "2508.00002", confirmed="1")
+    moderate(moderator, "hide", "comment", comment_id, confirmed="1")
+    moderate(moderator, "hide", "user", "ada", confirmed="1")
+
+    # The moderator still opens the hidden paper, under a banner with the way back.
+    page = moderator.get("/papers/2508.00002").text
+    assert "This paper is hidden" in page and "Unhide this paper" in page and "Hide this paper" not in page
+    listed = moderator.get("/moderation").text
+    assert all(label in listed for label in ("Unhide paper", "Unhide comment", "Unhide member"))
+    assert "Spam? No, data." in listed
+
+    assert moderate(moderator, "unhide", "paper", "2508.00002").headers["location"] == "/papers/2508.00002"  # type: ignore[attr-defined]
+    moderate(moderator, "unhide", "user", "ada")
+    visitor = new_browser(app)
+    assert visitor.get("/papers/2508.00002").status_code == 200
+    assert "This paper is hidden" not in moderator.get("/papers/2508.00002").text
+    assert visitor.get("/u/ada").status_code == 200
+    assert "Spam? No, data." not in visitor.get("/papers/2508.00001").text  # hidden on its own
+    moderate(moderator, "unhide", "comment", comment_id)
+    assert "Spam? No, data." in visitor.get("/papers/2508.00001").text
+    assert "1 comment<" in visitor.get("/papers/date/2025-08-11").text
+    log = moderator.get("/moderation").text
+    assert all(f"unhide {kind}" in log for kind in ("paper", "comment", "user"))
+    assert "No hidden papers." in log and "No hidden comments." in log and "No hidden members." in log
+
+
+def test_moderators_dismiss_a_report_and_the_comment_stays(
+    app: object, moderator: TestClient, site_settings: Settings
+) -> None:
+    ada, bob = new_browser(app), new_browser(app)
+    sign_in(ada, site_settings, "ada@example.org")
+    sign_in(bob, site_settings, "bob@example.org")
+    token = form_token(ada, "/papers/2508.00001")
+    posted = ada.post("/papers/2508.00001/comments", data={"csrf_token": token, "body": "A bold claim"})
+    comment_id = posted.headers["location"].rsplit("-", 1)[1]
+    reported = bob.post(
+        f"/comments/{comment_id}/report", data={"csrf_token": form_token(bob, "/"), "reason": "rude"}
+    )
+    assert reported.headers["location"] == f"/papers/2508.00001?note=reported#comment-{comment_id}"
+    assert "Reported, thank you; a moderator will look at it." in bob.get(reported.headers["location"]).text
+    page = moderator.get("/moderation").text
+    (report_id,) = re.findall(r"/moderation/reports/(\d+)/dismiss", page)
+    moderator.post(f"/moderation/reports/{report_id}/dismiss", data={"csrf_token": form_token(moderator)})
+    page = moderator.get("/moderation").text
+    assert "No open reports." in page and "dismiss report" in page and "rude" in page
+    assert "A bold claim" in moderator.get("/papers/2508.00001").text
+
+
+def test_a_hidden_paper_leaves_the_cached_api_answers_at_once(
+    site_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(members, "SESSION_MEMORY_SECONDS", 0)
+    cached = site_settings.model_copy(update={"page_cache_seconds": 60})
+    app = create_app(cached)
+    visitor, mod = new_browser(app), new_browser(app)
+
+    def listed() -> list[str]:
+        answer = visitor.get("/api/daily_papers", params={"date": "2025-08-11"})
+        return [item["paper"]["id"] for item in answer.json()]
+
+    assert "2508.00002" in listed() and "2508.00002" in visitor.get("/papers/date/2025-08-11").text
+    sign_in(mod, cached, "mod@example.org")
+    with write_session(create_db_engine(cached)) as session:
+        grant_moderator(session, "mod@example.org")
+    moderate(mod, "hide", "paper", "2508.00002", confirmed="1")
+    assert "2508.00002" not in listed()
+    assert "2508.00002" not in visitor.get("/papers/date/2025-08-11").text
+    moderate(mod, "unhide", "paper", "2508.00002")
+    assert "2508.00002" in listed()
 
 
 @pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/", "/\\evil.example"])

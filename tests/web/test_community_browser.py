@@ -18,6 +18,7 @@ import pytest
 import sqlalchemy as sa
 
 from browser import BROWSER_MARKS, screenshot
+from dailypapers.community.accounts import create_sign_in_link, grant_moderator, use_sign_in_link
 from dailypapers.community.models import Comment, PaperActivity, SignInLink, User, UserSession, Vote
 from dailypapers.community.tasks import fetch_submissions
 from dailypapers.db.engine import create_db_engine
@@ -95,6 +96,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             # The worker lists submitted papers from outside the site, whose cached pages would
             # show them only when their seconds run out.
             page_cache_seconds=0,
+            comment_rate_limit=50,
         )
         engine = create_db_engine(settings)
         upgrade_database(engine)
@@ -392,3 +394,109 @@ def test_forged_and_reused_sign_in_links_and_forms_without_csrf_token_are_refuse
         assert session.scalar(sa.select(sa.func.count()).where(Vote.paper_id == paper)) == 0
     carol.goto(site.url + "/")
     expect(paper_row(carol, paper).locator(".count")).to_have_text("0")
+
+
+def test_deleting_a_comment_asks_first_and_keeps_the_replies_of_others(site: Site, new_page: NewPage) -> None:
+    ada, bob, carol = new_page(), new_page(), new_page()
+    sign_in(ada, site, "ada.delete@example.org")
+    bob_user = sign_in(bob, site, "bob.delete@example.org")
+    sign_in(carol, site, "carol.delete@example.org")
+    paper = CATALOG[1]
+    ada.goto(f"{site.url}/papers/{paper}")
+    ada.fill("#new-comment", "A hasty take I will regret. ![chart](https://example.org/chart.png)")
+    ada.get_by_role("button", name="Post comment").click()
+    ada.wait_for_url(re.compile(r"#comment-\d+$"))
+    first = ada.locator("#comments article.comment").first
+    expect(first.locator(".comment-body")).to_have_text("A hasty take I will regret. chart")  # no stray "!"
+    expect(first.locator(".comment-body a")).to_have_attribute("href", "https://example.org/chart.png")
+    bob.goto(f"{site.url}/papers/{paper}")
+    bob.locator("details.reply summary", has_text="Reply").click()
+    bob.locator("details.reply textarea").fill("A reply worth keeping.")
+    bob.get_by_role("button", name="Post reply").click()
+    bob.wait_for_url(re.compile(r"#comment-\d+$"))
+
+    # Carol reports the reply, and hears that it reached the moderators.
+    carol.goto(f"{site.url}/papers/{paper}")
+    reply = carol.locator("ol.replies article.comment")
+    reply.locator("summary", has_text="Report").click()
+    reply.get_by_label("What is wrong with it?").fill("Off topic")
+    reply.get_by_role("button", name="Report to moderators").click()
+    expect(carol.get_by_role("status")).to_have_text("Reported, thank you; a moderator will look at it.")
+
+    # Ada deletes her comment: the site asks first, and Cancel keeps it.
+    ada.locator("#comments article.comment").first.get_by_role("button", name="Delete").click()
+    expect(ada.locator("h1")).to_have_text("Delete your comment?")
+    expect(ada.locator("main blockquote")).to_contain_text("A hasty take I will regret.")
+    screenshot(ada, "community-delete-confirmation")
+    ada.get_by_role("link", name="Cancel").click()
+    expect(ada.locator("#comments")).to_contain_text("A hasty take I will regret.")
+    ada.locator("#comments article.comment").first.get_by_role("button", name="Delete").click()
+    ada.get_by_role("button", name="Delete comment").click()
+    expect(ada.get_by_role("status")).to_have_text("Your comment is deleted.")
+
+    # The thread stays for everyone, under "[deleted]", with Bob's reply, and it is counted once.
+    for page in (ada, carol):
+        page.goto(f"{site.url}/papers/{paper}")
+        expect(page.locator("#comments article.comment.placeholder")).to_have_text("[deleted]")
+        expect(page.locator("#comments")).not_to_contain_text("A hasty take")
+        expect(page.locator("#comments")).not_to_contain_text("No comments yet")
+        expect(page.locator("ol.replies article.comment .comment-body")).to_have_text(
+            "A reply worth keeping."
+        )
+        expect(page.locator("ol.replies .meta a")).to_have_text(bob_user.display_name)
+    screenshot(carol, "community-deleted-comment-keeps-replies")
+    carol.goto(site.url + "/")
+    expect(paper_row(carol, paper).locator("a.comments")).to_have_text("1 comment")
+    carol.goto(f"{site.url}/u/{bob_user.username}")
+    expect(carol.locator("main .comment .meta a")).to_have_text(re.compile(r"^Paper 2508\.00002 on"))
+
+    # A comment of spaces comes back with the error beside the form, not on a page of its own.
+    carol.goto(f"{site.url}/papers/{paper}")
+    carol.fill("#new-comment", "   ")
+    carol.get_by_role("button", name="Post comment").click()
+    expect(carol.locator("form.comment-form [role=alert]")).to_have_text("A comment cannot be empty.")
+    expect(carol.locator("h1")).to_have_text(re.compile(r"^Paper 2508\.00002"))
+
+
+def test_a_moderator_hides_a_paper_after_confirming_then_unhides_it(site: Site, new_page: NewPage) -> None:
+    with write_session(site.engine) as session:
+        use_sign_in_link(session, create_sign_in_link(session, "mod.browser@example.org"))
+        grant_moderator(session, "mod.browser@example.org")
+    mod, visitor = new_page(), new_page()
+    sign_in(mod, site, "mod.browser@example.org")
+    paper = CATALOG[2]
+    mod.goto(f"{site.url}/papers/{paper}")
+    mod.get_by_label("Reason").fill("duplicate listing")
+    mod.get_by_role("button", name="Hide this paper").click()
+    expect(mod.locator("h1")).to_have_text(re.compile(r"^Hide the paper “Paper 2508\.00003"))
+    expect(mod.locator("#confirm-reason")).to_have_value("duplicate listing")
+    screenshot(mod, "community-hide-confirmation")
+    answer = visitor.goto(f"{site.url}/papers/{paper}")
+    assert answer is not None and answer.status == 200, "nothing is hidden before the moderator confirms"
+    mod.get_by_role("button", name="Hide", exact=True).click()
+
+    # The moderator is back on the paper, which only moderators can open now.
+    mod.wait_for_url(f"{site.url}/papers/{paper}")
+    expect(mod.locator(".hidden-banner")).to_contain_text("This paper is hidden")
+    screenshot(mod, "community-moderator-hidden-paper")
+    answer = visitor.goto(f"{site.url}/papers/{paper}")
+    assert answer is not None and answer.status == 404
+    visitor.goto(site.url + "/")
+    expect(paper_row(visitor, paper)).to_have_count(0)
+    assert paper not in {
+        item["paper"]["id"] for item in visitor.request.get(f"{site.url}/api/daily_papers").json()
+    }
+
+    mod.get_by_role("button", name="Unhide this paper").click()
+    mod.wait_for_url(f"{site.url}/papers/{paper}")
+    expect(mod.locator(".hidden-banner")).to_have_count(0)
+    visitor.goto(site.url + "/")
+    expect(paper_row(visitor, paper)).to_have_count(1)
+    assert paper in {
+        item["paper"]["id"] for item in visitor.request.get(f"{site.url}/api/daily_papers").json()
+    }
+    mod.goto(site.url + "/moderation")
+    log = mod.locator("table tbody")
+    expect(log.locator("tr").nth(0)).to_contain_text("unhide paper")
+    expect(log.locator("tr").nth(1)).to_contain_text("hide paper")
+    expect(log.locator("tr").nth(1)).to_contain_text("duplicate listing")

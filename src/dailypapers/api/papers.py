@@ -44,11 +44,10 @@ MAX_SEARCH_LIMIT = 120
 
 
 def papers_router(
-    engine: sa.Engine, members: Members, limits: Limits, semantic: SemanticSearch, cache_seconds: float = 0
+    engine: sa.Engine, members: Members, limits: Limits, semantic: SemanticSearch, cache: TtlCache[bytes]
 ) -> APIRouter:
+    """``cache`` keeps answers every client gets alike for a few seconds (see ``dailypapers.web.cache``)."""
     router = APIRouter(tags=["papers"])
-    #: Answers every client gets alike, reused for ``cache_seconds`` (see ``dailypapers.web.cache``).
-    cache: TtlCache[bytes] = TtlCache(cache_seconds)
 
     @router.get("/api/daily_papers", summary="The daily lists of a day, week or month")
     async def daily_papers(

@@ -175,10 +175,21 @@ def user_by_username(session: Session, username: str) -> User | None:
 
 
 def grant_moderator(session: Session, email: str) -> User | None:
-    """Make the member with this address a moderator (``dailypapers admin grant``)."""
+    """Make the member with this address a moderator (``dailypapers admin grant``); ``None`` when
+    no member signs in with it."""
+    return _set_moderator(session, email, True)
+
+
+def revoke_moderator(session: Session, email: str) -> User | None:
+    """Take moderator rights back (``dailypapers admin revoke``); ``None`` when no member signs in
+    with this address. What they did as a moderator stays done, and in the audit log."""
+    return _set_moderator(session, email, False)
+
+
+def _set_moderator(session: Session, email: str, moderator: bool) -> User | None:
     user = session.scalars(sa.select(User).where(User.email == normalize_email(email))).first()
     if user is not None:
-        user.is_moderator = True
+        user.is_moderator = moderator
     return user
 
 

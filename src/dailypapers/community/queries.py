@@ -256,12 +256,15 @@ def upvoted_by(session: Session, user: User, *, limit: int = 100) -> list[Paper]
     )
 
 
-def comments_by(session: Session, user: User, *, limit: int = 100) -> list[Comment]:
-    return list(
-        session.scalars(
-            sa.select(Comment)
-            .where(Comment.user_id == user.id, Comment.deleted.is_(False), Comment.hidden.is_(False))
-            .order_by(Comment.id.desc())
-            .limit(limit)
-        )
+def comments_by(session: Session, user: User, *, limit: int = 100) -> list[tuple[Comment, Paper]]:
+    """The member's visible comments, newest first, each with its paper (papers taken off the site
+    leave their comments out)."""
+    rows = session.execute(
+        sa.select(Comment, Paper)
+        .join(Paper, Paper.id == Comment.paper_id)
+        .outerjoin(PaperActivity, PaperActivity.paper_id == Comment.paper_id)
+        .where(Comment.user_id == user.id, Comment.deleted.is_(False), Comment.hidden.is_(False), _VISIBLE)
+        .order_by(Comment.id.desc())
+        .limit(limit)
     )
+    return [(comment, paper) for comment, paper in rows]

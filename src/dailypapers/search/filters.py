@@ -38,9 +38,13 @@ _FIRST_LISTED = (
 _SQLITE_DATED = f"COALESCE(papers.submitted_at, {_FIRST_LISTED})"
 _POSTGRES_DATED = f"COALESCE(papers.submitted_at, CAST({_FIRST_LISTED} AS timestamp))"
 
+#: Papers that moderators hid are left out before a page of results is cut, so that pages stay full.
+_SHOWN = """NOT EXISTS (
+        SELECT 1 FROM paper_activity WHERE paper_activity.paper_id = papers.id AND paper_activity.hidden)"""
 #: Conditions on the ``papers`` table, filled from ``SearchFilters.params``; a NULL filter passes all.
 SQLITE_CONDITIONS = f"""
     NOT papers.deleted
+    AND {_SHOWN}
     AND (:category IS NULL OR EXISTS (SELECT 1 FROM json_each(papers.categories) WHERE value = :category))
     AND (:since IS NULL OR {_SQLITE_DATED} >= :since)
     AND (:until IS NULL OR {_SQLITE_DATED} < :until)
@@ -49,6 +53,7 @@ SQLITE_CONDITIONS = f"""
 """
 POSTGRES_CONDITIONS = f"""
     NOT papers.deleted
+    AND {_SHOWN}
     AND (CAST(:category AS text) IS NULL
          OR papers.categories @> jsonb_build_array(CAST(:category AS text)))
     AND (CAST(:since AS timestamp) IS NULL OR {_POSTGRES_DATED} >= CAST(:since AS timestamp))

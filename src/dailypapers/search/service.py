@@ -12,6 +12,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from dailypapers.community.queries import is_shown
 from dailypapers.db.write import read_session, write_session
 from dailypapers.papers import queries
 from dailypapers.papers.models import Paper
@@ -111,7 +112,7 @@ def search_with_snippets(
     query = parse_query(text)
     if query.arxiv_id is not None and offset == 0:
         paper = queries.paper_by_id(session, query.arxiv_id)
-        if paper is not None and not paper.deleted:
+        if paper is not None and is_shown(session, paper.id):
             return SearchPage([SearchResult(paper, "")], total=1, query_cut=query.cut)
     if not query.terms:
         if filters is not None and filters.author:

@@ -11,10 +11,12 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from dailypapers.community import accounts, moderation
 from dailypapers.community import queries as community
+from dailypapers.community.models import Comment, User
 from dailypapers.db.write import read_session, write_session
 from dailypapers.mail.message import build_message
 from dailypapers.mail.transport import MailTransport, TemporaryFailure
 from dailypapers.papers import queries as papers
+from dailypapers.papers.text import plain_text
 from dailypapers.settings import Settings
 from dailypapers.web.members import SESSION_COOKIE, Members, local_path, set_session_cookie
 from dailypapers.web.pages import PageNotFound
@@ -196,31 +198,115 @@ def accounts_router(
         user = members.moderator(request)
         with read_session(engine) as session:
             reports = moderation.open_reports(session)
+            hidden = moderation.hidden_now(session)
             log = moderation.audit_log(session)
-        return renderer.page(request, "moderation.html", user=user, reports=reports, log=log)
+        return renderer.page(request, "moderation.html", user=user, reports=reports, hidden=hidden, log=log)
 
-    @router.post("/moderation/hide")
+    @router.post("/moderation/hide", response_model=None)
     def hide(
         request: Request,
         csrf_token: CsrfToken = None,
         kind: Annotated[str, Form(max_length=16)] = "",
         target: Annotated[str, Form(max_length=200)] = "",
         reason: Annotated[str, Form(max_length=500)] = "",
-    ) -> RedirectResponse:
+        confirmed: Annotated[bool, Form()] = False,
+    ) -> Response:
+        """Asks first, on a page naming what is hidden (no JavaScript needed); hides when that
+        page's button sends ``confirmed``."""
         renderer.csrf.check(request, csrf_token)
         moderator = members.moderator(request)
+        if not confirmed:
+            return confirm_hiding(request, moderator, kind, target, reason)
         with write_session(engine) as session:
             moderator = session.merge(moderator)
             if kind == "paper" and papers.paper_by_id(session, target) is not None:
                 moderation.hide_paper(session, moderator, target, reason)
             elif kind == "comment" and target.isdigit():
-                moderation.hide_comment(session, moderator, int(target), reason)
+                if moderation.hide_comment(session, moderator, int(target), reason) is None:
+                    raise PageNotFound(f"There is no comment {target}.")
             elif kind == "user" and (member := accounts.user_by_username(session, target)) is not None:
                 moderation.hide_user(session, moderator, member, reason)
                 members.forget(member)
             else:
                 raise PageNotFound(f"Nothing to hide: {kind} {target}")
         renderer.cache.clear()
+        return RedirectResponse(_after_moderation(kind, target), status_code=303)
+
+    def confirm_hiding(
+        request: Request, moderator: User, kind: str, target: str, reason: str
+    ) -> HTMLResponse:
+        with read_session(engine) as session:
+            if kind == "paper" and (paper := papers.paper_by_id(session, target)) is not None:
+                what, shown, cancel = f"the paper “{plain_text(paper.title)}”", "", f"/papers/{target}"
+            elif kind == "comment" and target.isdigit() and (comment := session.get(Comment, int(target))):
+                what, shown = f"this comment on {comment.paper_id}", comment.html
+                cancel = f"/papers/{comment.paper_id}#comment-{comment.id}"
+            elif kind == "user" and (member := accounts.user_by_username(session, target)) is not None:
+                what, shown, cancel = (
+                    f"the member {member.display_name} (@{member.username})",
+                    "",
+                    f"/u/{target}",
+                )
+            else:
+                raise PageNotFound(f"Nothing to hide: {kind} {target}")
+        consequence = {
+            "paper": "It leaves every list, search, feed and the API; moderators can still open it.",
+            "comment": "It leaves the paper's page; replies to it stay.",
+            "user": "They are signed out, cannot sign in, and their comments leave every page.",
+        }[kind]
+        return renderer.page(
+            request,
+            "confirm.html",
+            user=moderator,
+            heading=f"Hide {what}?",
+            question=f"{consequence} You can show it again from the moderation page.",
+            shown_html=shown,
+            action="/moderation/hide",
+            fields={"kind": kind, "target": target},
+            reason=reason,
+            button="Hide",
+            cancel=cancel,
+        )
+
+    @router.post("/moderation/unhide")
+    def unhide(
+        request: Request,
+        csrf_token: CsrfToken = None,
+        kind: Annotated[str, Form(max_length=16)] = "",
+        target: Annotated[str, Form(max_length=200)] = "",
+    ) -> RedirectResponse:
+        """Undo a hiding: the paper, comment or member is back as before."""
+        renderer.csrf.check(request, csrf_token)
+        moderator = members.moderator(request)
+        with write_session(engine) as session:
+            moderator = session.merge(moderator)
+            if kind == "paper" and papers.paper_by_id(session, target) is not None:
+                moderation.unhide_paper(session, moderator, target)
+            elif kind == "comment" and target.isdigit():
+                if moderation.unhide_comment(session, moderator, int(target)) is None:
+                    raise PageNotFound(f"There is no comment {target}.")
+            elif kind == "user" and (member := accounts.user_by_username(session, target)) is not None:
+                moderation.unhide_user(session, moderator, member)
+                members.forget(member)
+            else:
+                raise PageNotFound(f"Nothing to show again: {kind} {target}")
+        renderer.cache.clear()
+        return RedirectResponse(_after_moderation(kind, target), status_code=303)
+
+    @router.post("/moderation/reports/{report_id}/dismiss")
+    def dismiss_report(request: Request, report_id: int, csrf_token: CsrfToken = None) -> RedirectResponse:
+        """Close a report and leave the comment shown."""
+        renderer.csrf.check(request, csrf_token)
+        moderator = members.moderator(request)
+        with write_session(engine) as session:
+            if moderation.dismiss_report(session, session.merge(moderator), report_id) is None:
+                raise PageNotFound(f"There is no report {report_id}.")
         return RedirectResponse("/moderation", status_code=303)
 
     return router
+
+
+def _after_moderation(kind: str, target: str) -> str:
+    """Where a moderator lands after hiding or showing again: a paper's own page (moderators still
+    open hidden ones), else the moderation page, which lists what is hidden."""
+    return f"/papers/{target}" if kind == "paper" else "/moderation"

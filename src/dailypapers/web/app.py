@@ -30,6 +30,7 @@ from dailypapers.search.semantic import SemanticSearch
 from dailypapers.settings import Settings, site_secret
 from dailypapers.web.accounts import accounts_router
 from dailypapers.web.api_docs import bundled_assets, install_api_docs
+from dailypapers.web.cache import TtlCache
 from dailypapers.web.community import community_router
 from dailypapers.web.feeds import feeds_router
 from dailypapers.web.for_you import for_you_router
@@ -86,12 +87,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_api_docs(app, renderer, bundled_assets())
     limits = Limits(settings)
     semantic = SemanticSearch(settings.data_dir)
-    app.include_router(papers_router(engine, members, limits, semantic, settings.page_cache_seconds))
+    api_cache: TtlCache[bytes] = TtlCache(settings.page_cache_seconds, cleared_with=renderer.cache)
+    app.include_router(papers_router(engine, members, limits, semantic, api_cache))
     app.include_router(feeds_router(engine, settings.site_name))
     app.include_router(
         accounts_router(engine, settings, renderer, members, transport_from_settings(settings), secret)
     )
-    app.include_router(community_router(engine, settings, renderer, members, limits))
+    app.include_router(community_router(engine, settings, renderer, members, limits, semantic))
     app.include_router(search_router(engine, renderer, members, semantic))
     app.include_router(for_you_router(engine, renderer, members))
     app.include_router(pages_router(engine, renderer, members, semantic))

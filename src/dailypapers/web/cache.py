@@ -16,15 +16,23 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 Value = TypeVar("Value")
 
 
 class TtlCache(Generic[Value]):
-    def __init__(self, ttl: float, max_entries: int = 2048) -> None:
+    """``cleared_with``: another cache whose ``clear`` empties this one too (the API's answers
+    are cleared with the pages, so what a moderator hides leaves both at once)."""
+
+    def __init__(
+        self, ttl: float, max_entries: int = 2048, *, cleared_with: TtlCache[Any] | None = None
+    ) -> None:
         self.ttl = ttl
         self.max_entries = max_entries
+        self._cleared_too: list[TtlCache[Any]] = []
+        if cleared_with is not None:
+            cleared_with._cleared_too.append(self)
         self._entries: OrderedDict[Hashable, tuple[float, Value]] = OrderedDict()
         #: Keys being made right now, with an event set when the making ends.
         self._making: dict[Hashable, threading.Event] = {}
@@ -78,6 +86,9 @@ class TtlCache(Generic[Value]):
         return self.refresh(key, make)
 
     def clear(self) -> None:
-        """Forget every page: after a moderator hides something it must leave the pages at once."""
+        """Forget every page, and every entry of the caches cleared with this one: after a moderator
+        hides something it must leave the pages and the API at once."""
         with self._lock:
             self._entries.clear()
+        for other in self._cleared_too:
+            other.clear()

@@ -23,16 +23,22 @@ from dailypapers.community.submissions import SubmissionRefused, requested_by, s
 from dailypapers.community.votes import NoSuchPaper, VoteBatches, upvoted_among
 from dailypapers.db.write import read_session, write_session
 from dailypapers.papers.ids import InvalidArxivId, parse_arxiv_id
+from dailypapers.search.semantic import SemanticSearch
 from dailypapers.settings import Settings
 from dailypapers.web.accounts import CsrfToken
 from dailypapers.web.members import UNKNOWN, Members, SignInRequired, local_path
-from dailypapers.web.pages import PageNotFound
+from dailypapers.web.pages import PageNotFound, paper_page_parts
 from dailypapers.web.rendering import Renderer
 from dailypapers.web.security import Limits
 
 
 def community_router(
-    engine: sa.Engine, settings: Settings, renderer: Renderer, members: Members, limits: Limits
+    engine: sa.Engine,
+    settings: Settings,
+    renderer: Renderer,
+    members: Members,
+    limits: Limits,
+    semantic: SemanticSearch,
 ) -> APIRouter:
     router = APIRouter(include_in_schema=False)
     vote_batches = VoteBatches(engine)
@@ -129,37 +135,38 @@ def community_router(
         )
         return RedirectResponse(f"/papers/{submission.paper_id}?note={quote(note)}", status_code=303)
 
-    @router.post("/papers/{arxiv_id:path}/comments")
+    def paper_with_error(
+        request: Request, user: User, paper_id: str, form: str, error: str, draft: str
+    ) -> HTMLResponse:
+        """The paper page again, answering 400, with ``error`` beside the comment form ``form``
+        (``new``, ``reply-ID`` or ``edit-ID``) and what the member wrote still in it."""
+        _status, template, context = paper_page_parts(engine, semantic, paper_id, moderator=user.is_moderator)
+        with read_session(engine) as session:
+            voted = upvoted_among(session, user, [paper_id])
+        if form not in _comment_forms(context["threads"], user):
+            form = "new"  # the thread or comment is gone from the page: the error goes by the main form
+        problem = {"form": form, "message": error[:1].upper() + error[1:] + ".", "draft": draft}
+        return renderer.page(request, template, 400, user=user, voted=voted, comment_error=problem, **context)
+
+    @router.post("/papers/{arxiv_id:path}/comments", response_model=None)
     def add_comment(
         request: Request,
         arxiv_id: str,
         csrf_token: CsrfToken = None,
         body: Annotated[str, Form(max_length=comments.MAX_COMMENT_LENGTH + 100)] = "",
         reply_to: Annotated[int | None, Form()] = None,
-    ) -> RedirectResponse:
+    ) -> Response:
         renderer.csrf.check(request, csrf_token)
         user = members.required(request)
         paper_id = visible_paper_id(arxiv_id)
         Limits.hit(limits.comments, request, user)
-        with write_session(engine) as session:
-            comment = comments.add_comment(session, user, paper_id, body, reply_to=reply_to)
+        try:
+            with write_session(engine) as session:
+                comment = comments.add_comment(session, user, paper_id, body, reply_to=reply_to)
+        except comments.CommentRefused as error:
+            form = "new" if reply_to is None else f"reply-{reply_to}"
+            return paper_with_error(request, user, paper_id, form, str(error), body)
         return RedirectResponse(f"/papers/{paper_id}#comment-{comment.id}", status_code=303)
-
-    def change_comment(
-        request: Request, comment_id: int, csrf_token: str | None, action: str, text: str
-    ) -> Response:
-        renderer.csrf.check(request, csrf_token)
-        user = members.required(request)
-        Limits.hit(limits.comments, request, user)
-        with write_session(engine) as session:
-            if action == "edit":
-                comment = comments.edit_comment(session, user, comment_id, text)
-            elif action == "delete":
-                comment = comments.delete_comment(session, user, comment_id)
-            else:
-                comment = comments.report_comment(session, user, comment_id, text)
-            paper_id = comment.paper_id
-        return RedirectResponse(f"/papers/{paper_id}#comments", status_code=303)
 
     @router.post("/comments/{comment_id}/edit", response_model=None)
     def edit_comment(
@@ -168,11 +175,47 @@ def community_router(
         csrf_token: CsrfToken = None,
         body: Annotated[str, Form(max_length=comments.MAX_COMMENT_LENGTH + 100)] = "",
     ) -> Response:
-        return change_comment(request, comment_id, csrf_token, "edit", body)
+        renderer.csrf.check(request, csrf_token)
+        user = members.required(request)
+        Limits.hit(limits.comments, request, user)
+        with read_session(engine) as session:
+            paper_id = comments.own_comment(session, user, comment_id).paper_id
+        try:
+            with write_session(engine) as session:
+                comments.edit_comment(session, user, comment_id, body)
+        except comments.CommentRefused as error:
+            return paper_with_error(request, user, paper_id, f"edit-{comment_id}", str(error), body)
+        return RedirectResponse(f"/papers/{paper_id}#comment-{comment_id}", status_code=303)
 
     @router.post("/comments/{comment_id}/delete", response_model=None)
-    def delete_comment(request: Request, comment_id: int, csrf_token: CsrfToken = None) -> Response:
-        return change_comment(request, comment_id, csrf_token, "delete", "")
+    def delete_comment(
+        request: Request,
+        comment_id: int,
+        csrf_token: CsrfToken = None,
+        confirmed: Annotated[bool, Form()] = False,
+    ) -> Response:
+        """Asks first (a page with the comment and a button, no JavaScript needed); deletes when
+        that page's button sends ``confirmed``."""
+        renderer.csrf.check(request, csrf_token)
+        user = members.required(request)
+        if not confirmed:
+            with read_session(engine) as session:
+                comment = comments.own_comment(session, user, comment_id)
+            return renderer.page(
+                request,
+                "confirm.html",
+                user=user,
+                heading="Delete your comment?",
+                question="Its text goes for good. Replies of others stay, under “[deleted]”.",
+                shown_html=comment.html,
+                action=f"/comments/{comment_id}/delete",
+                button="Delete comment",
+                cancel=f"/papers/{comment.paper_id}#comment-{comment_id}",
+            )
+        Limits.hit(limits.comments, request, user)
+        with write_session(engine) as session:
+            paper_id = comments.delete_comment(session, user, comment_id).paper_id
+        return RedirectResponse(f"/papers/{paper_id}?note=deleted#comments", status_code=303)
 
     @router.post("/comments/{comment_id}/report", response_model=None)
     def report_comment(
@@ -181,7 +224,12 @@ def community_router(
         csrf_token: CsrfToken = None,
         reason: Annotated[str, Form(max_length=500)] = "",
     ) -> Response:
-        return change_comment(request, comment_id, csrf_token, "report", reason)
+        renderer.csrf.check(request, csrf_token)
+        user = members.required(request)
+        Limits.hit(limits.comments, request, user)
+        with write_session(engine) as session:
+            paper_id = comments.report_comment(session, user, comment_id, reason).paper_id
+        return RedirectResponse(f"/papers/{paper_id}?note=reported#comment-{comment_id}", status_code=303)
 
     @router.get("/trending", response_class=HTMLResponse)
     @router.get("/papers/trending", response_class=HTMLResponse, include_in_schema=False)  # the Hub's address
@@ -193,3 +241,14 @@ def community_router(
         return renderer.page(request, "trending.html", user=user, listed=listed, window=window, voted=voted)
 
     return router
+
+
+def _comment_forms(threads: list[comments.Thread], user: User) -> set[str]:
+    """The names of the comment forms that the paper page shows ``user`` (see ``comment_error.html``)."""
+    forms = {"new"} | {f"reply-{thread.comment.id}" for thread in threads if thread.takes_replies}
+    shown = [(thread.comment, thread.author) for thread in threads] + [
+        reply for thread in threads for reply in thread.replies
+    ]
+    return forms | {
+        f"edit-{comment.id}" for comment, author in shown if author is not None and author.id == user.id
+    }

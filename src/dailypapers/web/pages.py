@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
+from functools import partial
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -38,6 +39,32 @@ class PageNotFound(Exception):
     """Answered with the site's 404 page; the message tells the reader what was not found."""
 
 
+def paper_page_parts(
+    engine: sa.Engine, semantic: SemanticSearch, paper_id: str, *, moderator: bool = False
+) -> PageParts:
+    """The page of ``paper_id``: its paper, lists, discussion and similar papers. A paper hidden by
+    moderators is shown to moderators only (``hidden`` in the context, for the banner)."""
+    with read_session(engine) as session:
+        paper = queries.paper_by_id(session, paper_id)
+        hidden = paper is not None and community.is_hidden(session, paper_id)
+        if paper is None or paper.deleted or (hidden and not moderator):
+            raise PageNotFound(f"There is no paper {paper_id} in this catalog.")
+        days = queries.listing_days_of(session, paper.id)
+        activity = community.activity_of(session, paper.id)
+        threads = threads_of(session, paper.id)
+        similar = community.listed_papers(session, semantic.similar(session, paper.id, limit=SIMILAR))
+    context = {
+        "similar": similar,
+        "paper": paper,
+        "hidden": hidden,
+        "days": days,
+        "bibtex": bibtex(paper),
+        "upvotes": activity.upvotes if activity else 0,
+        "threads": threads,
+    }
+    return 200, "paper.html", context
+
+
 def pages_router(
     engine: sa.Engine, renderer: Renderer, members: Members, semantic: SemanticSearch
 ) -> APIRouter:
@@ -58,15 +85,22 @@ def pages_router(
 
         return votes
 
-    async def cached(request: Request, key: Hashable, parts: Callable[[], PageParts]) -> HTMLResponse:
+    async def cached(
+        request: Request,
+        key: Hashable,
+        parts: Callable[[], PageParts],
+        member_parts: Callable[[User], PageParts] | None = None,
+    ) -> HTMLResponse:
         """A visitor's copy of a shared page, straight from the event loop when it is cached: most
-        requests then never wait for a worker thread. Anything touching the database runs in one."""
+        requests then never wait for a worker thread. Anything touching the database runs in one.
+        ``member_parts``, if given, makes a signed-in member's page (moderators see more)."""
         if SESSION_COOKIE not in request.cookies and (copy := renderer.cached_copy(request, key, parts)):
             return copy
 
         def page() -> HTMLResponse:
             user = members.current(request)
-            return renderer.cached_page(request, key, parts, user=user, personal=personal(request))
+            chosen = parts if user is None or member_parts is None else partial(member_parts, user)
+            return renderer.cached_page(request, key, chosen, user=user, personal=personal(request))
 
         return await run_in_threadpool(page)
 
@@ -186,25 +220,12 @@ def pages_router(
         if "text/markdown" in request.headers.get("accept", ""):
             return await run_in_threadpool(paper_as_markdown, parsed.id)
 
-        def paper_parts() -> PageParts:
-            with read_session(engine) as session:
-                paper = queries.paper_by_id(session, parsed.id)
-                if paper is None or paper.deleted or community.is_hidden(session, parsed.id):
-                    raise PageNotFound(f"There is no paper {parsed.id} in this catalog.")
-                days = queries.listing_days_of(session, paper.id)
-                activity = community.activity_of(session, paper.id)
-                threads = threads_of(session, paper.id)
-                similar = community.listed_papers(session, semantic.similar(session, paper.id, limit=SIMILAR))
-            context = {
-                "similar": similar,
-                "paper": paper,
-                "days": days,
-                "bibtex": bibtex(paper),
-                "upvotes": activity.upvotes if activity else 0,
-                "threads": threads,
-            }
-            return 200, "paper.html", context
+        def visitor_parts() -> PageParts:
+            return paper_page_parts(engine, semantic, parsed.id)
 
-        return await cached(request, ("paper", parsed.id), paper_parts)
+        def member_parts(user: User) -> PageParts:
+            return paper_page_parts(engine, semantic, parsed.id, moderator=user.is_moderator)
+
+        return await cached(request, ("paper", parsed.id), visitor_parts, member_parts)
 
     return router
