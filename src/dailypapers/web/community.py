@@ -1,8 +1,9 @@
 """What members do on the site: submit papers, upvote, comment, reply, edit, delete and report.
 
 Every route here changes state: each checks the CSRF token, needs a signed-in member and counts
-against the member's and the client's rate limits. Forms work without JavaScript (a redirect back
-to the page); the upvote script asks for JSON instead and updates the button in place.
+against the member's rate limits (never the address's: a lab behind one address is many members).
+Forms work without JavaScript (a redirect back to the page); the upvote script asks for JSON instead
+and updates the button in place.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from dailypapers.web.accounts import CsrfToken
 from dailypapers.web.members import UNKNOWN, Members, SignInRequired, local_path
 from dailypapers.web.pages import PageNotFound
 from dailypapers.web.rendering import Renderer
-from dailypapers.web.security import Limits
+from dailypapers.web.security import KeptForm, Limits
 
 
 def community_router(
@@ -64,7 +65,7 @@ def community_router(
             paper_id = parse_arxiv_id(arxiv_id).id
         except InvalidArxivId as error:
             raise PageNotFound(str(error)) from None
-        Limits.hit(limits.votes, request, user)
+        limits.member(limits.votes, user)
         is_up = up != "0"
 
         try:
@@ -89,7 +90,7 @@ def community_router(
         renderer.csrf.check(request, csrf_token)
         user = members.required(request)
         paper_id = visible_paper_id(arxiv_id)
-        Limits.hit(limits.votes, request, user)
+        limits.member(limits.votes, user)
         with write_session(engine) as session:
             (undo_dismissal if undo else dismiss)(session, user, paper_id)
         back = local_path(next_path, "/for-you")
@@ -107,7 +108,7 @@ def community_router(
     ) -> Response:
         renderer.csrf.check(request, csrf_token)
         user = members.required(request)
-        Limits.hit(limits.submissions, request, user)
+        limits.member(limits.submissions, user, keep=KeptForm("Paper", "paper", paper, multiline=False))
         try:
             submission = submit_paper(engine, settings, user, paper)
         except SubmissionRefused as error:
@@ -127,7 +128,9 @@ def community_router(
         renderer.csrf.check(request, csrf_token)
         user = members.required(request)
         paper_id = visible_paper_id(arxiv_id)
-        Limits.hit(limits.comments, request, user)
+        thread = {"reply_to": str(reply_to)} if reply_to is not None else {}
+        label = "Your reply" if reply_to is not None else "Your comment"
+        limits.member(limits.comments, user, keep=KeptForm(label, "body", body, thread))
         with write_session(engine) as session:
             comment = comments.add_comment(session, user, paper_id, body, reply_to=reply_to)
         return RedirectResponse(f"/papers/{paper_id}#comment-{comment.id}", status_code=303)
@@ -137,7 +140,11 @@ def community_router(
     ) -> Response:
         renderer.csrf.check(request, csrf_token)
         user = members.required(request)
-        Limits.hit(limits.comments, request, user)
+        kept = {
+            "edit": KeptForm("Your comment", "body", text),
+            "report": KeptForm("What is wrong with it?", "reason", text, multiline=False),
+        }.get(action)
+        limits.member(limits.comments, user, keep=kept)
         with write_session(engine) as session:
             if action == "edit":
                 comment = comments.edit_comment(session, user, comment_id, text)
