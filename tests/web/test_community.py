@@ -404,6 +404,7 @@ def test_the_sign_in_page_of_a_link_names_the_address_it_signs_in(
         ),
         ("post", "/digest/unsubscribe/MQ.forged", "This link is not one we sent."),
         ("get", "/papers/9913.00001", "No such arXiv id"),  # written in lower case, shown as a sentence
+        ("get", "/search?q=attention&page=99", "Results are shown up to page"),
     ],
 )
 def test_messages_to_people_are_capitalised_sentences(
