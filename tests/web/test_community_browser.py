@@ -395,6 +395,8 @@ def test_a_lab_of_six_behind_one_address_signs_in_and_comments(site: Site, new_p
     kept = ana.get_by_label("Your comment")
     expect(kept).to_have_value("A *long* thought I do not want to type again.")
     screenshot(ana, "community-rate-limited-keeps-the-comment")
+    ana.get_by_role("link", name="Back to the page you were on").click()
+    ana.wait_for_url(paper)
 
     comment(ben, "Ben's first comment of the day.")
     expect(ben.locator("#comments article.comment").last).to_contain_text("Ben's first comment of the day.")

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import cast
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
@@ -35,7 +36,14 @@ from dailypapers.web.accounts import accounts_router
 from dailypapers.web.community import community_router
 from dailypapers.web.feeds import feeds_router
 from dailypapers.web.for_you import for_you_router
-from dailypapers.web.members import UNKNOWN, Forbidden, Members, SignInRequired, sign_in_redirect
+from dailypapers.web.members import (
+    UNKNOWN,
+    Forbidden,
+    Members,
+    SignInRequired,
+    local_path,
+    sign_in_redirect,
+)
 from dailypapers.web.pages import PageNotFound, pages_router
 from dailypapers.web.rendering import Renderer
 from dailypapers.web.search import highlighted, search_router
@@ -124,9 +132,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             response = JSONResponse({"error": str(error)}, status_code=429)
         else:
             user = await member_of(request)
-            response = renderer.page(
-                request, "rate_limited.html", 429, user=user, message=str(error), kept=error.kept
-            )
+            referer = urlsplit(request.headers.get("referer", ""))
+            back = local_path(referer.path) if referer.netloc == request.url.netloc else "/"
+            context = {"message": str(error), "kept": error.kept, "back": back}
+            response = renderer.page(request, "rate_limited.html", 429, user=user, **context)
         response.headers["Retry-After"] = str(error.retry_after)
         return response
 
