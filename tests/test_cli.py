@@ -165,6 +165,8 @@ def test_submissions_fetch_fetches_what_members_submitted_once(
     assert fetched.output == "submitted papers fetched from arXiv: 1 listed, 1 failed, 0 to retry\n"
     assert runner.invoke(app, ["submissions", "fetch"]).output.endswith(": none\n")
     assert len(fake_arxiv.requests_to("/api/query")) == 1
+
+
 def test_admin_revoke_takes_moderator_rights_back_and_the_audit_log_keeps_both(data_dir: Path) -> None:
     engine = create_db_engine(Settings(data_dir=data_dir))
     runner.invoke(app, ["db", "upgrade"])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from ipaddress import ip_network
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -40,18 +41,36 @@ class Settings(BaseSettings):
         10.0, ge=0, description="How long a rendered daily list or paper page is reused (0: never)."
     )
     subscribe_rate_limit: int = Field(
-        5, ge=1, description="Subscriptions one client may send per 10 minutes."
+        5, ge=1, description="Subscriptions one email address may be asked for per hour."
+    )
+    subscribe_client_rate_limit: int = Field(
+        60,
+        ge=1,
+        description="Subscriptions one client may ask for per hour: a lab or a campus is one client, "
+        "so room for its twenty members subscribing on the same day, a few of them twice or three times.",
     )
 
     daily_submission_limit: int = Field(
         10, ge=0, description="Papers one member may submit to the daily list per day."
     )
     sign_in_rate_limit: int = Field(
-        5, ge=1, description="Sign-in emails one address or client may ask for per hour."
+        5, ge=1, description="Sign-in emails one email address may be sent per hour."
     )
-    vote_rate_limit: int = Field(600, ge=1, description="Votes one member or client may cast per minute.")
+    sign_in_client_rate_limit: int = Field(
+        60,
+        ge=1,
+        description="Sign-in emails one client may ask for per hour: a lab behind one public address "
+        "is one client, so room for its twenty members signing in at once, each asking up to three times.",
+    )
+    vote_rate_limit: int = Field(600, ge=1, description="Votes one member may cast per minute.")
     comment_rate_limit: int = Field(
-        10, ge=1, description="Comments one member or client may post per 10 minutes."
+        10, ge=1, description="Comments, edits and reports one member may post per 10 minutes."
+    )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Addresses or networks (e.g. `127.0.0.1,10.0.0.0/8`) of the reverse proxies in front "
+        "of the site, whose `X-Forwarded-For` (else `Forwarded`) header names the client. Empty: "
+        "no header is believed and the client is the address that connects.",
     )
 
     arxiv_api_url: str = Field(
@@ -160,10 +179,21 @@ class Settings(BaseSettings):
                 raise ValueError(f"not a valid regular expression: {error}") from None
         return value
 
-    @field_validator("listing_categories", mode="before")
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for network in value:
+            try:
+                ip_network(network, strict=False)
+            except ValueError:
+                raise ValueError(f"not an address or network: {network!r}") from None
+        return value
+
+    @field_validator("listing_categories", "trusted_proxies", mode="before")
     @classmethod
     def _split_words(cls, value: object) -> object:
-        """Accept ``cs.CV,cs.CL`` or ``cs.CV cs.CL`` in the environment, a list in Python."""
+        """Accept ``cs.CV,cs.CL`` or ``cs.CV cs.CL`` (addresses likewise) in the environment, a list in
+        Python."""
         if isinstance(value, str):
             return value.replace(",", " ").split()
         return value

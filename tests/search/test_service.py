@@ -142,6 +142,8 @@ def test_an_author_alone_lists_their_papers_newest_first(engine: sa.Engine) -> N
         nobody = search_with_snippets(session, "", limit=10, filters=SearchFilters(author="dijkstra"))
     assert ids(page) == ["2503.00002", "2501.00001"]
     assert ids(nobody) == []
+
+
 def test_hidden_papers_are_left_out_before_a_page_is_cut(engine: sa.Engine) -> None:
     records = [paper(f"2506.{n:05d}", f"Sparse coding {n}", "Sparse codes of images.") for n in range(1, 26)]
     with write_session(engine) as session:

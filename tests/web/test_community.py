@@ -497,3 +497,130 @@ def test_the_api_ranks_by_trend_and_filters_by_submitter(
         len(catalog) == 4
         and browser.get("/api/daily_papers", params={**day, "submitter": "ada"}).json() == []
     )
+
+
+def test_a_lab_behind_one_address_signs_in_and_comments_as_many_members(
+    app: object, site_settings: Settings
+) -> None:
+    """Six members from one address each get their sign-in mail, and one member's comments do not
+    spend another's budget; the limits that remain are per member and per email address."""
+    lab = [new_browser(app) for _ in range(6)]
+    for n, member in enumerate(lab):
+        sign_in(member, site_settings, f"member{n}@lab.example.org")
+    token = form_token(lab[0], "/papers/2508.00001")
+    for n in range(3):
+        lab[0].post("/papers/2508.00001/comments", data={"csrf_token": token, "body": f"Comment {n}"})
+    other = lab[1].post(
+        "/papers/2508.00001/comments",
+        data={"csrf_token": form_token(lab[1], "/papers/2508.00001"), "body": "My own budget"},
+    )
+    assert other.status_code == 303, "a second member of the lab still comments"
+
+    signin = form_token(lab[0], "/signin")
+    answers = [
+        lab[0].post("/signin", data={"email": "ada@example.org", "csrf_token": signin}) for _ in range(6)
+    ]
+    assert [answer.status_code for answer in answers] == [200] * 5 + [429], "5 mails an hour to one address"
+
+
+def test_sign_in_mail_has_a_per_client_limit_that_fits_an_institution(site_settings: Settings) -> None:
+    app = create_app(site_settings.model_copy(update={"sign_in_client_rate_limit": 3}))
+    client = new_browser(app)
+    token = form_token(client, "/signin")
+    answers = [
+        client.post("/signin", data={"email": f"m{n}@example.org", "csrf_token": token}) for n in range(4)
+    ]
+    assert [answer.status_code for answer in answers] == [200, 200, 200, 429]
+    assert Settings().sign_in_client_rate_limit >= 60, "twenty members signing in at once, thrice each"
+
+
+def test_behind_a_trusted_proxy_each_client_is_the_address_it_reports(site_settings: Settings) -> None:
+    settings = site_settings.model_copy(
+        update={"sign_in_client_rate_limit": 2, "trusted_proxies": ["10.0.0.5"]}
+    )
+    proxy = TestClient(create_app(settings), client=("10.0.0.5", 5000), follow_redirects=False)
+    token = form_token(proxy, "/signin")
+
+    def ask(email: str, forwarded_for: str) -> int:
+        headers = {"X-Forwarded-For": forwarded_for}
+        return proxy.post("/signin", data={"email": email, "csrf_token": token}, headers=headers).status_code
+
+    assert [ask(f"a{n}@example.org", "198.51.100.1") for n in range(3)] == [200, 200, 429]
+    assert ask("b@example.org", "198.51.100.2") == 200, "another client behind the same proxy"
+    assert ask("c@example.org", "198.51.100.2, 198.51.100.1") == 429, "a client cannot name itself"
+
+
+def test_the_429_page_keeps_the_member_signed_in_and_what_they_wrote(
+    browser: TestClient, site_settings: Settings
+) -> None:
+    sign_in(browser, site_settings, "ada@example.org")
+    token = form_token(browser, "/papers/2508.00001")
+    for n in range(3):
+        browser.post("/papers/2508.00001/comments", data={"csrf_token": token, "body": f"Comment {n}"})
+    parent = re.findall(r'id="comment-(\d+)"', browser.get("/papers/2508.00001").text)[0]
+    refused = browser.post(
+        "/papers/2508.00001/comments",
+        data={"csrf_token": token, "body": "A <long> reply, typed with care", "reply_to": parent},
+    )
+    assert refused.status_code == 429
+    assert "Sign out" in refused.text and 'class="me"' in refused.text, "the header still names Ada"
+    assert refused.headers["cache-control"] == "private, no-store"
+    assert re.search(r"Too many requests in a short time\. Try again in \d+ minutes\.", refused.text)
+    assert 'action="/papers/2508.00001/comments"' in refused.text
+    assert ">A &lt;long&gt; reply, typed with care</textarea>" in refused.text
+    assert f'name="reply_to" value="{parent}"' in refused.text
+    assert "Your reply" in refused.text
+
+
+def test_settings_say_saved_and_accept_only_arxiv_categories(
+    browser: TestClient, site_settings: Settings
+) -> None:
+    sign_in(browser, site_settings, "ada@example.org")
+    token = form_token(browser, "/settings")
+    saved = browser.post(
+        "/settings", data={"csrf_token": token, "display_name": "Ada", "categories": "cs.cv, stat.ML"}
+    )
+    assert saved.status_code == 303 and saved.headers["location"] == "/settings?saved=1"
+    page = browser.get(saved.headers["location"]).text
+    assert '<p class="note" role="status">Saved.</p>' in page and 'value="cs.CV stat.ML"' in page
+
+    refused = browser.post(
+        "/settings",
+        data={"csrf_token": token, "display_name": "Ada L.", "categories": "computer vision, cs.XX"},
+    )
+    assert refused.status_code == 400
+    assert "Nothing was saved. These are not arXiv categories: “computer vision” (did you mean cs.CV" in (
+        refused.text
+    )
+    assert "“cs.XX”" in refused.text
+    assert 'value="computer vision, cs.XX"' in refused.text and 'value="Ada L."' in refused.text
+    unchanged = browser.get("/settings").text
+    assert 'value="cs.CV stat.ML"' in unchanged and 'value="Ada"' in unchanged and "Saved." not in unchanged
+
+
+def test_the_sign_in_page_of_a_link_names_the_address_it_signs_in(
+    browser: TestClient, site_settings: Settings
+) -> None:
+    browser.post("/signin", data={"email": "Ada@Example.org", "csrf_token": form_token(browser, "/signin")})
+    (link,) = sign_in_links(site_settings, "ada@example.org")
+    assert "This link signs you in as <strong>ada@example.org</strong>." in browser.get(link).text
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "message"),
+    [
+        (
+            "post",
+            "/papers/2508.00001/comments",
+            "This form has expired or did not come from this site. Reload",
+        ),
+        ("post", "/digest/unsubscribe/MQ.forged", "This link is not one we sent."),
+        ("get", "/papers/9913.00001", "No such arXiv id"),  # written in lower case, shown as a sentence
+        ("get", "/search?q=attention&page=99", "Results are shown up to page"),
+    ],
+)
+def test_messages_to_people_are_capitalised_sentences(
+    browser: TestClient, method: str, path: str, message: str
+) -> None:
+    answer = browser.request(method, path, data={"body": "hi"} if method == "post" else None)
+    assert f">{message}" in answer.text

@@ -92,11 +92,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             public_url=url,
             arxiv_api_url=arxiv.api_url,
             arxiv_delay_seconds=0,
-            sign_in_rate_limit=50,  # every browser here comes from 127.0.0.1
             # The worker lists submitted papers from outside the site, whose cached pages would
             # show them only when their seconds run out.
             page_cache_seconds=0,
-            comment_rate_limit=50,
         )
         engine = create_db_engine(settings)
         upgrade_database(engine)
@@ -293,7 +291,8 @@ def test_injected_markup_is_shown_as_text_and_never_runs(site: Site, new_page: N
     eve.goto(site.url + "/settings")
     eve.fill("#display-name", EVIL_NAME)
     eve.get_by_role("button", name="Save", exact=True).click()
-    eve.wait_for_url(site.url + "/settings")
+    eve.wait_for_url(site.url + "/settings?saved=1")
+    expect(eve.get_by_role("status")).to_have_text("Saved.")
     expect(eve.locator("#display-name")).to_have_value(EVIL_NAME)
     assert site.user("eve@example.org").display_name == EVIL_NAME
 
@@ -500,3 +499,67 @@ def test_a_moderator_hides_a_paper_after_confirming_then_unhides_it(site: Site, 
     expect(log.locator("tr").nth(0)).to_contain_text("unhide paper")
     expect(log.locator("tr").nth(1)).to_contain_text("hide paper")
     expect(log.locator("tr").nth(1)).to_contain_text("duplicate listing")
+
+
+def test_a_lab_of_six_behind_one_address_signs_in_and_comments(site: Site, new_page: NewPage) -> None:
+    """Every browser here comes from 127.0.0.1, as a lab's members come from its one public address:
+    six sign in within the hour, and one member's comments do not use up another's."""
+    lab = [new_page() for _ in range(6)]
+    members = [sign_in(page, site, f"member{n}@lab.example.org") for n, page in enumerate(lab)]
+    ana, ben = lab[0], lab[1]
+    paper = f"{site.url}/papers/{CATALOG[1]}"
+
+    def comment(page: playwright.Page, text: str) -> None:
+        page.goto(paper)
+        page.fill("#new-comment", text)
+        page.get_by_role("button", name="Post comment").click()
+        page.wait_for_load_state()
+
+    for n in range(site.settings.comment_rate_limit):
+        comment(ana, f"Note {n} on the method.")
+        expect(ana.locator("#comments")).to_contain_text(f"Note {n} on the method.")
+    with ana.expect_response(lambda answer: answer.request.method == "POST") as refused:
+        comment(ana, "A *long* thought I do not want to type again.")
+    assert refused.value.status == 429
+    expect(ana.locator("h1")).to_have_text("Slow down")
+    expect(ana.get_by_role("alert")).to_contain_text(
+        re.compile(r"^Too many requests in a short time\. Try again")
+    )
+    expect(ana.locator("header.site .me")).to_have_text(members[0].display_name)
+    kept = ana.get_by_label("Your comment")
+    expect(kept).to_have_value("A *long* thought I do not want to type again.")
+    screenshot(ana, "community-rate-limited-keeps-the-comment")
+    ana.get_by_role("link", name="Back to the page you were on").click()
+    ana.wait_for_url(paper)
+
+    comment(ben, "Ben's first comment of the day.")
+    expect(ben.locator("#comments article.comment").last).to_contain_text("Ben's first comment of the day.")
+    expect(ben.locator("#comments article.comment").last.locator(".meta a")).to_have_text(
+        members[1].display_name
+    )
+
+
+def test_a_member_is_told_whom_a_link_signs_in_and_what_settings_were_saved(
+    site: Site, new_page: NewPage
+) -> None:
+    fay = new_page()
+    fay.goto(sign_in_link(fay, site, "Fay@Example.org"))
+    expect(fay.locator("main")).to_contain_text("This link signs you in as fay@example.org.")
+    fay.get_by_role("button", name="Sign in to Daily Papers").click()
+    fay.wait_for_url(site.url + "/")
+
+    fay.goto(site.url + "/settings")
+    fay.get_by_label("Categories you follow").fill("computer vision, cs.XX")
+    fay.get_by_role("button", name="Save", exact=True).click()
+    expect(fay.get_by_role("alert")).to_contain_text(
+        "Nothing was saved. These are not arXiv categories: “computer vision” (did you mean cs.CV"
+    )
+    expect(fay.get_by_label("Categories you follow")).to_have_value("computer vision, cs.XX")
+    screenshot(fay, "settings-unknown-category")
+    assert site.user("fay@example.org").followed_categories == []
+
+    fay.get_by_label("Categories you follow").fill("cs.cv, cs.CL")
+    fay.get_by_role("button", name="Save", exact=True).click()
+    expect(fay.get_by_role("status")).to_have_text("Saved.")
+    expect(fay.get_by_label("Categories you follow")).to_have_value("cs.CL cs.CV")
+    assert site.user("fay@example.org").followed_categories == ["cs.CL", "cs.CV"]

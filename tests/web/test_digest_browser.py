@@ -117,4 +117,19 @@ def test_subscribe_confirm_receive_and_unsubscribe(site: Site, browser: playwrig
     page.get_by_role("button", name="Unsubscribe").click()
     expect(page.get_by_role("status")).to_contain_text("You are unsubscribed")
     assert site.subscriber().unsubscribed_at is not None
+
+    # The preferences of an unsubscribed address say so, and offer to subscribe again.
+    page.get_by_role("link", name="Changed your mind? Subscribe again").click()
+    page.wait_for_load_state()
+    expect(page.locator("main")).to_contain_text("This address receives no digest: it unsubscribed.")
+    expect(page.get_by_role("button", name="Unsubscribe")).to_have_count(0)
+
+    # Back on the home page, the same answer as the first time, and a real confirmation mail.
+    page.goto(site.url + "/")
+    page.get_by_label("Email address").fill("reader@example.org")
+    page.get_by_role("button", name="Subscribe").click()
+    expect(page.get_by_role("status")).to_contain_text("we sent a message to reader@example.org")
+    confirmations = [mail for subject, mail in site.mails() if subject.startswith("Confirm your")]
+    assert len(confirmations) == 2
+    assert site.subscriber().unsubscribed_at is None and site.subscriber().confirmed_at is None
     page.close()

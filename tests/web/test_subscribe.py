@@ -1,4 +1,5 @@
-"""The subscribe box on the home page: stores the address once, CSRF-protected and rate-limited."""
+"""The subscribe box on the home page: stores the address once, answers alike for every address,
+lets a person come back after unsubscribing, CSRF-protected and rate-limited per address and client."""
 
 import re
 from pathlib import Path
@@ -16,7 +17,7 @@ from factories import form_token
 
 @pytest.fixture
 def settings_with_limit(settings: Settings) -> Settings:
-    return settings.model_copy(update={"subscribe_rate_limit": 3})
+    return settings.model_copy(update={"subscribe_rate_limit": 3, "subscribe_client_rate_limit": 5})
 
 
 @pytest.fixture
@@ -29,7 +30,15 @@ def stored_addresses(settings: Settings) -> list[tuple[str, str]]:
         return [tuple(row) for row in connection.execute(sa.text("select email, frequency from subscribers"))]
 
 
-def test_an_address_is_stored_once_and_the_answer_is_honest(
+def mails_to(settings: Settings, address: str) -> list[str]:
+    return [
+        m.get_content()
+        for m in MaildirTransport(settings.data_dir / "maildir").messages()
+        if m["To"] == address
+    ]
+
+
+def test_an_address_is_stored_once_and_mailed_once_an_hour(
     browser: TestClient, settings_with_limit: Settings
 ) -> None:
     token = form_token(browser)
@@ -39,11 +48,44 @@ def test_an_address_is_stored_once_and_the_answer_is_honest(
     assert first.status_code == 200
     assert "we sent a message to <strong>ada@example.org</strong>" in first.text
     again = browser.post("/digest/subscribe", data={"email": " ada@example.org ", "csrf_token": token})
-    assert "was sent to <strong>ada@example.org</strong> within the last hour" in again.text
+    assert again.status_code == 200 and answer_text(again) == answer_text(first)
     assert stored_addresses(settings_with_limit) == [("ada@example.org", "weekly")]
-    mails = MaildirTransport(settings_with_limit.data_dir / "maildir").messages()
-    assert [mail["To"] for mail in mails] == ["ada@example.org"]  # one confirmation, not two
-    assert "/digest/confirm/" in mails[0].get_content()
+    [mail] = mails_to(settings_with_limit, "ada@example.org")  # one confirmation, not two
+    assert "/digest/confirm/" in mail
+
+
+def answer_text(answer: object) -> str:
+    """What a subscribe answer says, without the page's form token."""
+    return re.sub(r'value="[^"]+" name="csrf_token"|name="csrf_token" value="[^"]+"', "", answer.text)  # type: ignore[attr-defined]
+
+
+def test_the_answer_tells_no_one_whether_an_address_is_subscribed(
+    browser: TestClient, settings_with_limit: Settings
+) -> None:
+    """A stranger typing addresses into the box learns nothing: the owner of a subscribed address
+    gets a mail with the way to their preferences instead."""
+    browser.post("/digest/subscribe", data={"email": "old@example.org", "csrf_token": form_token(browser)})
+    browser.post(confirmation_link(settings_with_limit, "old@example.org"))
+    with create_db_engine(settings_with_limit).begin() as connection:  # an hour later
+        connection.execute(sa.text("update subscribers set confirmation_sent_at = '2020-01-01 00:00:00'"))
+
+    stranger = TestClient(browser.app)
+    token = form_token(stranger)
+    answers = {
+        address: answer_text(stranger.post("/digest/subscribe", data={"email": address, "csrf_token": token}))
+        for address in ("old@example.org", "new@example.org")
+    }
+    assert answers["old@example.org"] == answers["new@example.org"].replace(
+        "new@example.org", "old@example.org"
+    )
+    assert "is already subscribed" not in answers["old@example.org"]
+    [note] = [text for text in mails_to(settings_with_limit, "old@example.org") if "It already" in text]
+    assert "/digest/preferences/" in note
+    api = [
+        stranger.post("/api/digest/subscribe", json={"email": address}).json()["status"]
+        for address in ("old@example.org", "other@example.org")
+    ]
+    assert api[0] == api[1]
 
 
 @pytest.mark.parametrize("email", ["not-an-address", "a@b", "<script>alert(1)</script>@x.org", ""])
@@ -52,7 +94,7 @@ def test_a_bad_address_is_refused_and_nothing_is_stored(
 ) -> None:
     answer = browser.post("/digest/subscribe", data={"email": email, "csrf_token": form_token(browser)})
     assert answer.status_code == 400
-    assert "That did not work" in answer.text
+    assert re.search(r'class="error" role="alert">[A-Z]', answer.text), "a sentence says why"
     assert "<script>alert(1)</script>" not in answer.text
     assert stored_addresses(settings_with_limit) == []
 
@@ -73,18 +115,19 @@ def test_a_post_without_the_sites_token_is_refused(
     assert stored_addresses(settings_with_limit) == []
 
 
-def test_too_many_subscriptions_from_one_client_get_429(browser: TestClient) -> None:
+def test_subscriptions_are_limited_per_address_and_generously_per_client(browser: TestClient) -> None:
     token = form_token(browser)
-    for n in range(3):
-        assert (
-            browser.post(
-                "/digest/subscribe", data={"email": f"u{n}@example.org", "csrf_token": token}
-            ).status_code
-            == 200
-        )
-    limited = browser.post("/digest/subscribe", data={"email": "u4@example.org", "csrf_token": token})
-    assert limited.status_code == 429
-    assert 0 < int(limited.headers["Retry-After"]) <= 600
+
+    def subscribe(email: str) -> int:
+        return browser.post("/digest/subscribe", data={"email": email, "csrf_token": token}).status_code
+
+    assert [subscribe("ada@example.org") for _ in range(4)] == [200, 200, 200, 429]
+    assert subscribe("bob@example.org") == 200, "another address has its own limit"
+    assert subscribe("cy@example.org") == 429, "five from one client in an hour"
+    limited = browser.post("/digest/subscribe", data={"email": "Dee@example.org", "csrf_token": token})
+    assert 3000 < int(limited.headers["Retry-After"]) <= 3600
+    assert re.search(r"Too many requests in a short time. Try again in (59|60) minutes.", limited.text)
+    assert 'value="Dee@example.org"' in limited.text, "the address typed is kept, ready to send again"
 
 
 def test_the_secret_is_generated_once_and_kept_private(settings: Settings) -> None:
@@ -96,11 +139,17 @@ def test_the_secret_is_generated_once_and_kept_private(settings: Settings) -> No
     assert secret.read_text() == first
 
 
-def confirmation_link(settings: Settings) -> str:
-    (mail,) = MaildirTransport(settings.data_dir / "maildir").messages()
-    match = re.search(r"http://127\.0\.0\.1:8000(/digest/confirm/\S+)", mail.get_content())
-    assert match is not None
-    return match.group(1)
+def confirmation_link(settings: Settings, address: str | None = None) -> str:
+    """The link of a confirmation mail (to ``address``); while the subscription waits, any of them works."""
+    mails = MaildirTransport(settings.data_dir / "maildir").messages()
+    texts = [m.get_content() for m in mails if address is None or m["To"] == address]
+    links = [
+        match.group(1)
+        for t in texts
+        if (match := re.search(r"http://127\.0\.0\.1:8000(/digest/confirm/\S+)", t))
+    ]
+    assert links, texts
+    return links[0]
 
 
 def subscriber_state(settings: Settings) -> tuple[bool, bool]:
@@ -160,6 +209,84 @@ def test_forged_links_are_400_and_change_nothing(browser: TestClient, path: str)
 def test_the_api_subscribes_with_double_opt_in(browser: TestClient, settings_with_limit: Settings) -> None:
     answer = browser.post("/api/digest/subscribe", json={"email": "Api@Example.org", "frequency": "weekly"})
     assert answer.status_code == 202
-    assert answer.json() == {"email": "api@example.org", "status": "awaiting confirmation"}
+    assert answer.json() == {"email": "api@example.org", "status": "check your inbox"}
     assert browser.post("/api/digest/subscribe", json={"email": "nope"}).status_code == 400
+    nonsense = browser.post(
+        "/api/digest/subscribe", json={"email": "x@example.org", "categories": ["nonsense"]}
+    )
+    assert nonsense.status_code == 400 and "“nonsense”" in nonsense.json()["error"]
     assert stored_addresses(settings_with_limit) == [("api@example.org", "weekly")]
+
+
+def unsubscribed_reader(browser: TestClient, settings: Settings, email: str) -> str:
+    """Subscribe ``email``, confirm, unsubscribe; returns the preferences path of the digest's links."""
+    browser.post("/digest/subscribe", data={"email": email, "csrf_token": form_token(browser)})
+    confirmed = browser.post(confirmation_link(settings, email)).text
+    manage = re.search(r'href="(/digest/preferences/([^"]+))"', confirmed)
+    assert manage is not None
+    browser.post(f"/digest/unsubscribe/{manage.group(2)}")
+    assert subscriber_state(settings) == (True, True)
+    return manage.group(1)
+
+
+def test_after_unsubscribing_subscribing_again_sends_a_real_confirmation(
+    browser: TestClient, settings_with_limit: Settings
+) -> None:
+    unsubscribed_reader(browser, settings_with_limit, "ada@example.org")
+    again = browser.post(
+        "/digest/subscribe", data={"email": "ada@example.org", "csrf_token": form_token(browser)}
+    )
+    assert "we sent a message to <strong>ada@example.org</strong>" in again.text
+    confirmations = [
+        text for text in mails_to(settings_with_limit, "ada@example.org") if "/digest/confirm/" in text
+    ]
+    assert len(confirmations) == 2, "the second subscription has its own confirmation, sent at once"
+    assert subscriber_state(settings_with_limit) == (False, False)
+    browser.post(confirmation_link(settings_with_limit, "ada@example.org"))
+    assert subscriber_state(settings_with_limit) == (True, False)
+
+
+def test_the_preferences_of_an_unsubscribed_address_offer_to_subscribe_again(
+    browser: TestClient, settings_with_limit: Settings
+) -> None:
+    preferences = unsubscribed_reader(browser, settings_with_limit, "bo@example.org")
+    page = browser.get(preferences).text
+    assert "This address receives no digest: it unsubscribed." in page and "Subscribe again" in page
+    answer = browser.post(
+        preferences,
+        data={"frequency": "weekly", "categories": "cs.CL", "csrf_token": form_token(browser, preferences)},
+    )
+    assert "Saved." not in answer.text
+    assert "we sent a message to <strong>bo@example.org</strong>" in answer.text
+    confirmations = [
+        text for text in mails_to(settings_with_limit, "bo@example.org") if "/digest/confirm/" in text
+    ]
+    assert len(confirmations) == 2
+    browser.post(confirmation_link(settings_with_limit, "bo@example.org"))
+    assert subscriber_state(settings_with_limit) == (True, False)
+    with create_db_engine(settings_with_limit).connect() as connection:
+        row = connection.execute(sa.text("select frequency, categories from subscribers")).one()
+    assert row[0] == "weekly" and "cs.CL" in row[1]
+
+
+def test_preferences_accept_only_arxiv_categories_and_keep_what_was_typed(
+    browser: TestClient, settings_with_limit: Settings
+) -> None:
+    browser.post("/digest/subscribe", data={"email": "cy@example.org", "csrf_token": form_token(browser)})
+    confirmed = browser.post(confirmation_link(settings_with_limit)).text
+    manage = re.search(r'href="(/digest/preferences/[^"]+)"', confirmed)
+    assert manage is not None
+    token = form_token(browser, manage.group(1))
+    refused = browser.post(
+        manage.group(1), data={"frequency": "weekly", "categories": "cs.CV nonsense", "csrf_token": token}
+    )
+    assert refused.status_code == 400
+    assert "Nothing was saved. This is not an arXiv category: “nonsense”." in refused.text
+    assert 'value="cs.CV nonsense"' in refused.text and '<option value="weekly" selected>' in refused.text
+    with create_db_engine(settings_with_limit).connect() as connection:
+        row = connection.execute(sa.text("select frequency, categories from subscribers")).one()
+    assert row[0] == "daily" and "cs.CV" not in row[1]
+    saved = browser.post(
+        manage.group(1), data={"frequency": "weekly", "categories": "cs.cv", "csrf_token": token}
+    )
+    assert "Saved." in saved.text and 'value="cs.CV"' in saved.text

@@ -158,7 +158,7 @@ def papers_router(
             paper_id = parse_arxiv_id(arxiv_id).id
         except InvalidArxivId as error:
             raise ApiError(404, str(error)) from None
-        limits.hit(limits.votes, request, user)
+        limits.member(limits.votes, user)
         try:
             with write_session(engine) as session:
                 count = set_vote(session, user, paper_id, up=up)

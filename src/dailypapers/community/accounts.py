@@ -11,12 +11,14 @@ import datetime as dt
 import hashlib
 import re
 import secrets
+from collections.abc import Iterable
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.orm import Session
 
 from dailypapers.community.models import ApiToken, SignInLink, User, UserSession
+from dailypapers.papers.categories import category_codes
 
 SIGN_IN_LINK_LIFETIME = dt.timedelta(minutes=30)
 #: The name under which the catalog's own list entries appear as submitted; no member gets it.
@@ -68,7 +70,7 @@ def use_sign_in_link(session: Session, link_id: str) -> User:
         .values(used_at=moment)
     )
     if spent.rowcount != 1:  # type: ignore[attr-defined]
-        raise InvalidSignInLink(sign_in_link_problem(session, link_id) or "this sign-in link is not valid")
+        raise InvalidSignInLink(sign_in_link_problem(session, link_id) or "This sign-in link is not valid.")
     email = session.scalars(sa.select(SignInLink.email).where(SignInLink.id == link_id)).one()
     user = session.scalars(sa.select(User).where(User.email == email)).first()
     return user or _create_user(session, email, moment)
@@ -78,12 +80,23 @@ def sign_in_link_problem(session: Session, link_id: str) -> str | None:
     """Why the link cannot sign anyone in, or ``None`` if it still can."""
     link = session.get(SignInLink, link_id)
     if link is None:
-        return "this sign-in link is not valid"
+        return "This sign-in link is not valid."
     if link.used_at is not None:
-        return "this sign-in link was already used; ask for a new one"
+        return "This sign-in link was already used. Ask for a new one."
     if link.expires_at <= now():
-        return "this sign-in link has expired; ask for a new one"
+        return "This sign-in link has expired. Ask for a new one."
     return None
+
+
+def sign_in_link_address(session: Session, link_id: str) -> str:
+    """The address a usable link signs in, so that its page can say whom it signs in.
+
+    Raises ``InvalidSignInLink`` saying why the link cannot sign anyone in.
+    """
+    problem = sign_in_link_problem(session, link_id)
+    if problem:
+        raise InvalidSignInLink(problem)
+    return session.scalars(sa.select(SignInLink.email).where(SignInLink.id == link_id)).one()
 
 
 def _create_user(session: Session, email: str, created: dt.datetime) -> User:
@@ -194,9 +207,11 @@ def _set_moderator(session: Session, email: str, moderator: bool) -> User | None
 
 
 def update_profile(
-    session: Session, user: User, *, display_name: str, categories: list[str], authors: list[str]
+    session: Session, user: User, *, display_name: str, categories: Iterable[str], authors: list[str]
 ) -> None:
+    """Raises ``UnknownCategory`` (and changes nothing) when a category is not an arXiv code."""
+    followed = category_codes(categories)[:50]
     user.display_name = display_name.strip()[:100] or user.username
-    user.followed_categories = sorted({c.strip() for c in categories if c.strip()})[:50]
+    user.followed_categories = followed
     user.followed_authors = sorted({a.strip()[:100] for a in authors if a.strip()})[:50]
     session.add(user)

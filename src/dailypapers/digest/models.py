@@ -27,7 +27,8 @@ class Subscriber(Base):
     unsubscribed_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime)
     #: Only papers in these categories; empty: every paper.
     categories: Mapped[list[str]] = mapped_column(JSONType, default=list, server_default="[]")
-    #: When the last confirmation mail went out: asking again within the hour sends no second one.
+    #: When the last mail about the subscription (a confirmation, or a note that it exists) went
+    #: out: asking again within the hour sends no second one.
     confirmation_sent_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime)
     #: Permanent delivery failures (5xx) in a row; past the limit the address is suppressed.
     bounces: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")

@@ -57,6 +57,7 @@ class DigestRenderer:
         self.html = environment.get_template("digest.html")
         self.text = environment.get_template("digest.txt")
         self.confirm_text = environment.get_template("confirm.txt")
+        self.subscribed_text = environment.get_template("subscribed.txt")
         self.inliner = css_inline.CSSInliner(keep_style_tags=False)
 
     def cards(self, session: Session, paper_ids: list[str]) -> dict[str, Card]:
@@ -145,6 +146,17 @@ class DigestRenderer:
             to=email,
             subject=f"Confirm your {self.settings.site_name} digest",
             text=self.confirm_text.render(url=url, frequency=frequency, site_name=self.settings.site_name),
+        )
+
+    def already_subscribed(self, subscriber_id: int, email: str) -> OutgoingMail:
+        """For an address that asks to subscribe while it is: the asker learns nothing on the site,
+        and the owner gets the way to their preferences."""
+        url = f"{self.site_url}/digest/preferences/{self.links.manage_token(subscriber_id)}"
+        return build_message(
+            sender=self.settings.mail_from,
+            to=email,
+            subject=f"You already receive the {self.settings.site_name} digest",
+            text=self.subscribed_text.render(url=url, site_name=self.settings.site_name),
         )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Literal
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
@@ -20,6 +21,7 @@ from dailypapers.community.dismissals import dismiss
 from dailypapers.community.models import User
 from dailypapers.db.upsert import insert_ignore
 from dailypapers.digest.models import Subscriber
+from dailypapers.papers.categories import category_codes
 
 FREQUENCIES = ("daily", "weekly")
 SUBSCRIBERS = Subscriber.__table__
@@ -42,8 +44,10 @@ class Subscription:
     email: str
     new: bool
     subscriber_id: int
-    #: Whether a confirmation mail should go out now (not yet confirmed, none sent in the last hour).
-    confirm: bool
+    #: The mail to send now: ``"confirm"`` (its link confirms), ``"subscribed"`` (the address is
+    #: subscribed already: its link leads to the preferences), or ``None`` when one went out to the
+    #: address within ``CONFIRMATION_COOLDOWN``.
+    mail: Literal["confirm", "subscribed"] | None
     confirmed: bool
 
 
@@ -61,27 +65,28 @@ def normalize_email(text: str) -> str:
 
 
 def clean_categories(categories: Iterable[str]) -> list[str]:
-    chosen = sorted({c.strip() for c in categories if c.strip()})
+    """arXiv category codes; raises ``UnknownCategory`` for anything else, ``InvalidAddress`` for
+    too many."""
+    chosen = category_codes(categories)
     if len(chosen) > MAX_CATEGORIES:
-        raise InvalidAddress(f"at most {MAX_CATEGORIES} categories")
-    for category in chosen:
-        if len(category) > 32 or not all(ch.isalnum() or ch in ".-" for ch in category):
-            raise InvalidAddress(f"{category[:40]!r} is not an arXiv category like cs.CV")
+        raise InvalidAddress(f"A digest follows at most {MAX_CATEGORIES} categories.")
     return chosen
 
 
 def _check_frequency(frequency: str) -> None:
     if frequency not in FREQUENCIES:
-        raise InvalidAddress(f"frequency must be one of {', '.join(FREQUENCIES)}")
+        raise InvalidAddress(f"The frequency must be one of {', '.join(FREQUENCIES)}.")
 
 
 def subscribe(
     session: Session, text: str, frequency: str = "daily", categories: Iterable[str] = ()
 ) -> Subscription:
-    """Record a subscription awaiting confirmation.
+    """Record a subscription awaiting confirmation, and say which mail the address gets.
 
-    Asking again changes nothing of a confirmed subscription (only a link from the mailbox can) and
-    sends at most one confirmation an hour; an address that unsubscribed starts over.
+    Whatever the address's state, the asker learns nothing of it: the mailbox's owner does. Asking
+    again changes nothing of a confirmed subscription (only a link from the mailbox can) and sends at
+    most one mail an hour; an address that unsubscribed, or whose mail bounced, starts over and is
+    sent a new confirmation at once.
     """
     _check_frequency(frequency)
     chosen = clean_categories(categories)
@@ -107,17 +112,19 @@ def subscribe(
         sa.select(Subscriber).where(Subscriber.email == email).with_for_update()
     ).one()
     new = subscriber.created_at == moment
-    if subscriber.unsubscribed_at is not None:
+    if subscriber.unsubscribed_at is not None or subscriber.suppressed_at is not None:
         subscriber.unsubscribed_at = subscriber.confirmed_at = subscriber.suppressed_at = None
+        subscriber.confirmation_sent_at = None
         subscriber.frequency, subscriber.categories, subscriber.bounces = frequency, chosen, 0
     confirmed = subscriber.confirmed_at is not None
     recently = subscriber.confirmation_sent_at is not None and (
         moment - subscriber.confirmation_sent_at < CONFIRMATION_COOLDOWN
     )
-    confirm = not confirmed and not recently
-    if confirm:
+    mail: Literal["confirm", "subscribed"] | None = None
+    if not recently:
+        mail = "subscribed" if confirmed else "confirm"
         subscriber.confirmation_sent_at = moment
-    return Subscription(email, new, subscriber.id, confirm, confirmed)
+    return Subscription(email, new, subscriber.id, mail, confirmed)
 
 
 def confirm(session: Session, subscriber_id: int) -> Subscriber | None:
@@ -188,20 +195,20 @@ class DigestLinks:
         try:
             subscriber_id, paper_id = self._dismiss.loads(token)
         except (BadSignature, ValueError, TypeError):
-            raise InvalidLink("this link is not one we sent") from None
+            raise InvalidLink("This link is not one we sent.") from None
         return int(subscriber_id), str(paper_id)
 
     def confirmed_id(self, token: str) -> int:
         try:
             value = self._confirm.loads(token, max_age=int(CONFIRMATION_LIFETIME.total_seconds()))
         except SignatureExpired:
-            raise InvalidLink("this confirmation link expired; subscribe again for a new one") from None
+            raise InvalidLink("This confirmation link has expired. Subscribe again for a new one.") from None
         except BadSignature:
-            raise InvalidLink("this link is not one we sent") from None
+            raise InvalidLink("This link is not one we sent.") from None
         return int(value)
 
     def managed_id(self, token: str) -> int:
         try:
             return int(self._manage.loads(token))
         except BadSignature:
-            raise InvalidLink("this link is not one we sent") from None
+            raise InvalidLink("This link is not one we sent.") from None

@@ -16,12 +16,13 @@ from dailypapers.db.write import read_session, write_session
 from dailypapers.mail.message import build_message
 from dailypapers.mail.transport import MailTransport, TemporaryFailure
 from dailypapers.papers import queries as papers
+from dailypapers.papers.categories import UnknownCategory
 from dailypapers.papers.text import plain_text
 from dailypapers.settings import Settings
 from dailypapers.web.members import SESSION_COOKIE, Members, local_path, set_session_cookie
 from dailypapers.web.pages import PageNotFound
 from dailypapers.web.rendering import Renderer
-from dailypapers.web.security import CSRF_FIELD, RateLimiter, client_address
+from dailypapers.web.security import CSRF_FIELD, KeptForm, Limits
 
 LINK_SECONDS = int(accounts.SIGN_IN_LINK_LIFETIME.total_seconds())
 CsrfToken = Annotated[str | None, Form(alias=CSRF_FIELD)]
@@ -34,10 +35,10 @@ def accounts_router(
     members: Members,
     mail: MailTransport,
     secret: str,
+    limits: Limits,
 ) -> APIRouter:
     router = APIRouter(include_in_schema=False)
     links = URLSafeTimedSerializer(secret, salt="sign-in")
-    sign_in_limits = RateLimiter(settings.sign_in_rate_limit, 3600)
     sign_in_text = renderer.templates.get_template("mail/sign_in.txt")
 
     @router.get("/signin", response_class=HTMLResponse)
@@ -57,8 +58,8 @@ def accounts_router(
         except accounts.InvalidEmail as error:
             context: dict[str, Any] = {"error": str(error), "email": email, "next": local_path(next)}
             return renderer.page(request, "signin.html", 400, **context)
-        sign_in_limits.hit(f"ip:{client_address(request)}")
-        sign_in_limits.hit(f"email:{address}")
+        kept = KeptForm("Email address", "email", email, {"next": local_path(next)}, multiline=False)
+        limits.sign_in_mail(request, address, keep=kept)
         with write_session(engine) as session:
             link_id = accounts.create_sign_in_link(session, address)
         url = f"{settings.public_url.rstrip('/')}/signin/{links.dumps([link_id, local_path(next)])}"
@@ -72,7 +73,7 @@ def accounts_router(
             mail.send(message)
         except TemporaryFailure:
             return renderer.page(
-                request, "signin.html", 503, error="The mail server is busy; try again soon."
+                request, "signin.html", 503, error="The mail server is busy. Try again soon."
             )
         return renderer.page(request, "signin_sent.html", email=address)
 
@@ -82,7 +83,7 @@ def accounts_router(
                 token, max_age=int(accounts.SIGN_IN_LINK_LIFETIME.total_seconds())
             )
         except SignatureExpired:
-            raise PageNotFound("This sign-in link has expired; ask for a new one.") from None
+            raise PageNotFound("This sign-in link has expired. Ask for a new one.") from None
         except BadSignature:
             raise PageNotFound("This sign-in link is not valid.") from None
         return str(link_id), local_path(str(next_path))
@@ -91,11 +92,14 @@ def accounts_router(
     def confirm_sign_in(request: Request, token: str) -> HTMLResponse:
         """A button, not an immediate sign-in: mail scanners that open links must not spend them."""
         link_id, _next_path = _link(token)
-        with read_session(engine) as session:
-            problem = accounts.sign_in_link_problem(session, link_id)
-        if problem:
-            raise PageNotFound(problem.capitalize() + ".")
-        return renderer.page(request, "signin_confirm.html", token=token)
+        try:
+            with read_session(engine) as session:
+                address = accounts.sign_in_link_address(session, link_id)
+        except accounts.InvalidSignInLink as error:
+            raise PageNotFound(str(error)) from None
+        return renderer.page(
+            request, "signin_confirm.html", token=token, email=address, user=members.current(request)
+        )
 
     @router.post("/signin/{token}", response_model=None)
     def complete_sign_in(request: Request, token: str, csrf_token: CsrfToken = None) -> Response:
@@ -105,10 +109,10 @@ def accounts_router(
             with write_session(engine) as session:
                 user = accounts.use_sign_in_link(session, link_id)
                 if user.hidden:
-                    raise accounts.InvalidSignInLink("this account has been suspended")
+                    raise accounts.InvalidSignInLink("This account has been suspended.")
                 secret_value = accounts.start_session(session, user)
         except accounts.InvalidSignInLink as error:
-            raise PageNotFound(str(error).capitalize() + ".") from None
+            raise PageNotFound(str(error)) from None
         response = RedirectResponse(next_path, status_code=303)
         set_session_cookie(response, secret_value, secure=request.url.scheme == "https")
         return response
@@ -145,33 +149,40 @@ def accounts_router(
             }
         return renderer.page(request, "profile.html", user=members.current(request), **context)
 
-    @router.get("/settings", response_class=HTMLResponse)
-    def settings_page(request: Request) -> HTMLResponse:
-        user = members.required(request)
+    def settings_view(request: Request, user: User, status: int = 200, **context: Any) -> HTMLResponse:
         with read_session(engine) as session:
             tokens = accounts.api_tokens_of(session, user)
-        return renderer.page(request, "settings.html", user=user, tokens=tokens)
+        return renderer.page(request, "settings.html", status, user=user, tokens=tokens, **context)
 
-    @router.post("/settings", response_class=HTMLResponse)
+    @router.get("/settings", response_class=HTMLResponse)
+    def settings_page(request: Request, saved: bool = False) -> HTMLResponse:
+        return settings_view(request, members.required(request), saved=saved)
+
+    @router.post("/settings", response_class=HTMLResponse, response_model=None)
     def save_settings(
         request: Request,
         csrf_token: CsrfToken = None,
         display_name: Annotated[str, Form(max_length=100)] = "",
         categories: Annotated[str, Form(max_length=2000)] = "",
         authors: Annotated[str, Form(max_length=5000)] = "",
-    ) -> RedirectResponse:
+    ) -> Response:
+        """Saves all or nothing: a category that is not arXiv's answers 400 with the form as typed."""
         renderer.csrf.check(request, csrf_token)
         user = members.required(request)
-        with write_session(engine) as session:
-            accounts.update_profile(
-                session,
-                session.merge(user),
-                display_name=display_name,
-                categories=categories.replace(",", " ").split(),
-                authors=authors.splitlines(),
-            )
+        try:
+            with write_session(engine) as session:
+                accounts.update_profile(
+                    session,
+                    session.merge(user),
+                    display_name=display_name,
+                    categories=[categories],
+                    authors=authors.splitlines(),
+                )
+        except UnknownCategory as error:
+            typed = {"display_name": display_name, "categories": categories, "authors": authors}
+            return settings_view(request, user, 400, error=str(error), typed=typed)
         members.forget(user)
-        return RedirectResponse("/settings", status_code=303)
+        return RedirectResponse("/settings?saved=1", status_code=303)
 
     @router.post("/settings/tokens", response_class=HTMLResponse)
     def create_token(
@@ -181,9 +192,7 @@ def accounts_router(
         user = members.required(request)
         with write_session(engine) as session:
             created = accounts.create_api_token(session, user, name)
-        with read_session(engine) as session:
-            tokens = accounts.api_tokens_of(session, user)
-        return renderer.page(request, "settings.html", user=user, tokens=tokens, new_token=created)
+        return settings_view(request, user, new_token=created)
 
     @router.post("/settings/tokens/{token_id}/revoke")
     def revoke_token(request: Request, token_id: int, csrf_token: CsrfToken = None) -> RedirectResponse:

@@ -10,8 +10,11 @@ import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import cast
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -20,6 +23,7 @@ from starlette.exceptions import HTTPException
 from dailypapers.api.errors import install_error_handlers
 from dailypapers.api.papers import papers_router
 from dailypapers.community.comments import CommentRefused
+from dailypapers.community.models import User
 from dailypapers.db.engine import create_db_engine
 from dailypapers.db.migrate import upgrade_database
 from dailypapers.digest.render import DigestRenderer
@@ -34,18 +38,18 @@ from dailypapers.web.cache import TtlCache
 from dailypapers.web.community import community_router
 from dailypapers.web.feeds import feeds_router
 from dailypapers.web.for_you import for_you_router
-from dailypapers.web.members import Forbidden, Members, SignInRequired, sign_in_redirect
+from dailypapers.web.members import (
+    UNKNOWN,
+    Forbidden,
+    Members,
+    SignInRequired,
+    local_path,
+    sign_in_redirect,
+)
 from dailypapers.web.pages import PageNotFound, pages_router
 from dailypapers.web.rendering import Renderer
 from dailypapers.web.search import highlighted, search_router
-from dailypapers.web.security import (
-    Csrf,
-    CsrfRejected,
-    Limits,
-    RateLimited,
-    RateLimiter,
-    SecurityHeaders,
-)
+from dailypapers.web.security import Csrf, CsrfRejected, Limits, RateLimited, SecurityHeaders
 from dailypapers.web.subscribe import subscribe_router
 
 WEB_DIR = Path(__file__).parent
@@ -91,7 +95,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(papers_router(engine, members, limits, semantic, api_cache))
     app.include_router(feeds_router(engine, settings.site_name))
     app.include_router(
-        accounts_router(engine, settings, renderer, members, transport_from_settings(settings), secret)
+        accounts_router(
+            engine, settings, renderer, members, transport_from_settings(settings), secret, limits
+        )
     )
     app.include_router(community_router(engine, settings, renderer, members, limits, semantic))
     app.include_router(search_router(engine, renderer, members, semantic))
@@ -99,8 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages_router(engine, renderer, members, semantic))
     mail = transport_from_settings(settings)
     digest = DigestRenderer(settings, DigestLinks(secret))
-    limiter = RateLimiter(settings.subscribe_rate_limit, 600)
-    app.include_router(subscribe_router(engine, renderer, limiter, mail, digest))
+    app.include_router(subscribe_router(engine, renderer, limits, mail, digest))
 
     @app.exception_handler(InvalidLink)
     async def invalid_link(request: Request, error: InvalidLink) -> HTMLResponse:
@@ -116,15 +121,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(Forbidden)
     async def forbidden(request: Request, error: Forbidden) -> Response:
-        return error_page(request, 403, "Not allowed", str(error))
+        return error_page(request, 403, "Not allowed", str(error), user=await member_of(request))
 
     @app.exception_handler(CommentRefused)
     async def comment_refused(request: Request, error: CommentRefused) -> Response:
-        return error_page(request, 400, "Comment not saved", str(error))
+        return error_page(request, 400, "Comment not saved", str(error), user=await member_of(request))
 
     @app.exception_handler(CsrfRejected)
     async def csrf_rejected(request: Request, error: CsrfRejected) -> HTMLResponse:
-        return error_page(request, 403, "Form expired", str(error))
+        return error_page(request, 403, "Form expired", str(error), user=await member_of(request))
 
     @app.exception_handler(RateLimited)
     async def rate_limited(request: Request, error: RateLimited) -> Response:
@@ -132,7 +137,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", ""):
             response = JSONResponse({"error": str(error)}, status_code=429)
         else:
-            response = error_page(request, 429, "Slow down", str(error))
+            user = await member_of(request)
+            referer = urlsplit(request.headers.get("referer", ""))
+            back = local_path(referer.path) if referer.netloc == request.url.netloc else "/"
+            context = {"message": str(error), "kept": error.kept, "back": back}
+            response = renderer.page(request, "rate_limited.html", 429, user=user, **context)
         response.headers["Retry-After"] = str(error.retry_after)
         return response
 
@@ -141,19 +150,32 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """Liveness for load balancers, and the empty route the HTTP benchmark measures against."""
         return Response("ok", media_type="text/plain")
 
-    def error_page(request: Request, status: int, heading: str, message: str) -> HTMLResponse:
-        return renderer.page(request, "error.html", status, heading=heading, message=message)
+    async def member_of(request: Request) -> User | None:
+        """The member of a request that failed, for the header of its error page: a page that offers
+        "Sign in" to a signed-in member tells them they were signed out."""
+        remembered = members.remembered(request)
+        if remembered is UNKNOWN:
+            return await run_in_threadpool(members.current, request)
+        return cast(User | None, remembered)
+
+    def error_page(
+        request: Request, status: int, heading: str, message: str, user: User | None = None
+    ) -> HTMLResponse:
+        # The first letter in capitals whoever wrote the message: pages speak in sentences.
+        message = message[:1].upper() + message[1:]
+        return renderer.page(request, "error.html", status, heading=heading, message=message, user=user)
 
     @app.exception_handler(PageNotFound)
     async def page_not_found(request: Request, error: PageNotFound) -> HTMLResponse:
-        return error_page(request, 404, "Not found", str(error))
+        return error_page(request, 404, "Not found", str(error), user=await member_of(request))
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> Response:
         if request.url.path.startswith("/api/"):
             return JSONResponse({"error": str(error.detail)}, status_code=error.status_code)
+        user = await member_of(request)
         if error.status_code == 404:
-            return error_page(request, 404, "Not found", "This page does not exist.")
-        return error_page(request, error.status_code, "Something went wrong", str(error.detail))
+            return error_page(request, 404, "Not found", "This page does not exist.", user=user)
+        return error_page(request, error.status_code, "Something went wrong", str(error.detail), user=user)
 
     return app

@@ -1,8 +1,9 @@
 """What members do on the site: submit papers, upvote, comment, reply, edit, delete and report.
 
 Every route here changes state: each checks the CSRF token, needs a signed-in member and counts
-against the member's and the client's rate limits. Forms work without JavaScript (a redirect back
-to the page); the upvote script asks for JSON instead and updates the button in place.
+against the member's rate limits (never the address's: a lab behind one address is many members).
+Forms work without JavaScript (a redirect back to the page); the upvote script asks for JSON instead
+and updates the button in place.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from dailypapers.web.accounts import CsrfToken
 from dailypapers.web.members import UNKNOWN, Members, SignInRequired, local_path
 from dailypapers.web.pages import PageNotFound, paper_page_parts
 from dailypapers.web.rendering import Renderer
-from dailypapers.web.security import Limits
+from dailypapers.web.security import KeptForm, Limits
 
 
 def community_router(
@@ -70,7 +71,7 @@ def community_router(
             paper_id = parse_arxiv_id(arxiv_id).id
         except InvalidArxivId as error:
             raise PageNotFound(str(error)) from None
-        Limits.hit(limits.votes, request, user)
+        limits.member(limits.votes, user)
         is_up = up != "0"
 
         try:
@@ -95,7 +96,7 @@ def community_router(
         renderer.csrf.check(request, csrf_token)
         user = members.required(request)
         paper_id = visible_paper_id(arxiv_id)
-        Limits.hit(limits.votes, request, user)
+        limits.member(limits.votes, user)
         with write_session(engine) as session:
             (undo_dismissal if undo else dismiss)(session, user, paper_id)
         back = local_path(next_path, "/for-you")
@@ -122,7 +123,7 @@ def community_router(
         from arXiv, and the member is sent back to the submit page, which shows how it stands."""
         renderer.csrf.check(request, csrf_token)
         user = members.required(request)
-        Limits.hit(limits.submissions, request, user)
+        limits.member(limits.submissions, user, keep=KeptForm("Paper", "paper", paper, multiline=False))
         try:
             submission = submit_paper(engine, settings, user, paper)
         except SubmissionRefused as error:
@@ -159,7 +160,9 @@ def community_router(
         renderer.csrf.check(request, csrf_token)
         user = members.required(request)
         paper_id = visible_paper_id(arxiv_id)
-        Limits.hit(limits.comments, request, user)
+        thread = {"reply_to": str(reply_to)} if reply_to is not None else {}
+        label = "Your reply" if reply_to is not None else "Your comment"
+        limits.member(limits.comments, user, keep=KeptForm(label, "body", body, thread))
         try:
             with write_session(engine) as session:
                 comment = comments.add_comment(session, user, paper_id, body, reply_to=reply_to)
@@ -177,7 +180,7 @@ def community_router(
     ) -> Response:
         renderer.csrf.check(request, csrf_token)
         user = members.required(request)
-        Limits.hit(limits.comments, request, user)
+        limits.member(limits.comments, user, keep=KeptForm("Your comment", "body", body))
         with read_session(engine) as session:
             paper_id = comments.own_comment(session, user, comment_id).paper_id
         try:
@@ -212,7 +215,7 @@ def community_router(
                 button="Delete comment",
                 cancel=f"/papers/{comment.paper_id}#comment-{comment_id}",
             )
-        Limits.hit(limits.comments, request, user)
+        limits.member(limits.comments, user)
         with write_session(engine) as session:
             paper_id = comments.delete_comment(session, user, comment_id).paper_id
         return RedirectResponse(f"/papers/{paper_id}?note=deleted#comments", status_code=303)
@@ -226,7 +229,9 @@ def community_router(
     ) -> Response:
         renderer.csrf.check(request, csrf_token)
         user = members.required(request)
-        Limits.hit(limits.comments, request, user)
+        limits.member(
+            limits.comments, user, keep=KeptForm("What is wrong with it?", "reason", reason, multiline=False)
+        )
         with write_session(engine) as session:
             paper_id = comments.report_comment(session, user, comment_id, reason).paper_id
         return RedirectResponse(f"/papers/{paper_id}?note=reported#comment-{comment_id}", status_code=303)

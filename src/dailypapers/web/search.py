@@ -65,9 +65,9 @@ def search_router(
                 category or None, _day(since, "From"), _day(until, "Until"), author or None
             )
             if category and not CATEGORY.fullmatch(category):
-                raise ValueError(f"{category!r} is not an arXiv category like cs.CV")
+                raise ValueError(f"{category!r} is not an arXiv category like cs.CV.")
             if not 0 <= page <= MAX_PAGE:
-                raise ValueError(f"results are shown up to page {MAX_PAGE}")
+                raise ValueError(f"Results are shown up to page {MAX_PAGE}.")
         except ValueError as error:
             user = members.current(request)
             return renderer.page(request, "search.html", 400, user=user, error=str(error), **context)
@@ -103,4 +103,4 @@ def _day(text: str, name: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"{name} must be a day like 2025-08-11, not {text[:20]!r}") from None
+        raise ValueError(f"{name} must be a day like 2025-08-11, not {text[:20]!r}.") from None

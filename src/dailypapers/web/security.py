@@ -11,6 +11,10 @@ import secrets
 import threading
 import time
 from collections import deque
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from ipaddress import IPv6Address, ip_address, ip_network
 
 from fastapi import Request, Response
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -27,12 +31,37 @@ class CsrfRejected(Exception):
     """A state-changing request without a valid token; answered with 403."""
 
 
-class RateLimited(Exception):
-    """Too many requests from one client; answered with 429 and ``Retry-After``."""
+@dataclass(frozen=True, slots=True)
+class KeptForm:
+    """What a person typed into a form that was refused for now: the 429 page shows it again in a
+    form to the same address, so that nothing they wrote is lost."""
 
-    def __init__(self, retry_after: int) -> None:
-        super().__init__(f"too many requests; try again in {retry_after} s")
+    label: str
+    name: str
+    text: str
+    hidden: dict[str, str] = field(default_factory=dict)
+    multiline: bool = True
+
+
+class RateLimited(Exception):
+    """Too many requests of one kind; answered with 429, ``Retry-After`` and, on a page, the form
+    the person was sending (``kept``), filled in as they left it."""
+
+    def __init__(self, retry_after: int, kept: KeptForm | None = None) -> None:
+        super().__init__(f"Too many requests in a short time. Try again in {_duration(retry_after)}.")
         self.retry_after = retry_after
+        self.kept = kept
+
+
+def _duration(seconds: int) -> str:
+    """``seconds`` as a person says it: 40 seconds, 46 minutes, 2 hours."""
+    if seconds < 90:
+        amount, unit = seconds, "second"
+    elif seconds < 90 * 60:
+        amount, unit = round(seconds / 60), "minute"
+    else:
+        amount, unit = round(seconds / 3600), "hour"
+    return f"{amount} {unit}" + ("" if amount == 1 else "s")
 
 
 class Csrf:
@@ -51,9 +80,9 @@ class Csrf:
         value = request.cookies.get(CSRF_COOKIE)
         try:
             if not value or not token or self._signer.loads(token) != value:
-                raise CsrfRejected("this form has expired or did not come from this site; reload the page")
+                raise CsrfRejected("This form has expired or did not come from this site. Reload the page.")
         except BadSignature:
-            raise CsrfRejected("this form did not come from this site; reload the page") from None
+            raise CsrfRejected("This form did not come from this site. Reload the page.") from None
 
 
 def set_csrf_cookie(response: Response, value: str, secure: bool) -> None:
@@ -61,9 +90,10 @@ def set_csrf_cookie(response: Response, value: str, secure: bool) -> None:
 
 
 class RateLimiter:
-    """At most ``limit`` actions per ``window`` seconds per key (client address and action).
+    """At most ``limit`` actions per ``window`` seconds per key (a member, an address, a client).
 
-    Kept in this process's memory: with several web workers each enforces its own share.
+    Kept in this process's memory: with several web workers each enforces its own share. ``hit`` is
+    the whole interface, so that a shared store can stand in for this one.
     """
 
     def __init__(self, limit: int, window: float) -> None:
@@ -85,22 +115,118 @@ class RateLimiter:
                 self._hits = {k: v for k, v in self._hits.items() if v and v[-1] > now - self.window}
 
 
-def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+class ClientAddresses:
+    """Who is asking, as far as the network tells: the direct peer's address, or, when that peer is
+    one of ``DAILYPAPERS_TRUSTED_PROXIES``, the address the proxies report for the client.
+
+    The proxies' chain (``X-Forwarded-For``, else ``Forwarded``) is read from the nearest hop back,
+    skipping trusted proxies: the first address that is not one of them is the client, and whatever a
+    client wrote into the headers itself stands before it and is never believed. An IPv6 client
+    counts as its /64 network, which one host or household gets whole.
+    """
+
+    def __init__(self, trusted_proxies: Iterable[str]) -> None:
+        self.trusted = tuple(ip_network(network, strict=False) for network in trusted_proxies)
+
+    def of(self, request: Request) -> str:
+        if request.client is None:
+            return "unknown"
+        hops = [request.client.host]
+        if self._is_trusted(hops[0]):
+            hops = _forwarded_chain(request) + hops
+        for hop in reversed(hops):
+            if not self._is_trusted(hop):
+                return _client_key(hop)
+        return _client_key(hops[0])
+
+    def _is_trusted(self, host: str) -> bool:
+        try:
+            address = ip_address(host)
+        except ValueError:
+            return False
+        return any(address in network for network in self.trusted)
+
+
+def _forwarded_chain(request: Request) -> list[str]:
+    """The addresses the proxies report, the client's first (RFC 7239 ``for=`` or X-Forwarded-For)."""
+    forwarded_for = request.headers.getlist("x-forwarded-for")
+    if forwarded_for:
+        return [_host(hop) for value in forwarded_for for hop in value.split(",") if hop.strip()]
+    chain = []
+    for value in request.headers.getlist("forwarded"):
+        for element in value.split(","):
+            pairs = (pair.partition("=") for pair in element.split(";"))
+            chain.append(next((_host(v) for k, _, v in pairs if k.strip().lower() == "for"), "unknown"))
+    return chain
+
+
+def _host(hop: str) -> str:
+    """The address of ``1.2.3.4``, ``1.2.3.4:5678``, ``"[2001:db8::1]:4711"`` or ``2001:db8::1``."""
+    hop = hop.strip().strip('"')
+    if hop.startswith("["):
+        return hop[1:].partition("]")[0]
+    return hop.partition(":")[0] if hop.count(":") == 1 else hop
+
+
+def _client_key(host: str) -> str:
+    try:
+        address = ip_address(host)
+    except ValueError:
+        return host[:100]  # what a trusted proxy reported ("unknown", an obfuscated name)
+    if isinstance(address, IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
+#: The windows of the limits, in seconds: each limit setting counts actions in one of them.
+HOUR, TEN_MINUTES, MINUTE = 3600, 600, 60
 
 
 class Limits:
-    """Per-member and per-client limits of each kind of action (see the settings)."""
+    """Every rate limit of the site (see the settings), by what is limited.
+
+    What members do counts against the member alone: a lab behind one public address is many
+    members, not one client. Mail to an address counts against that address, which protects its
+    owner, and against the client asking, with a per-client limit high enough for an institution.
+    """
 
     def __init__(self, settings: Settings) -> None:
-        self.votes = RateLimiter(settings.vote_rate_limit, 60)
-        self.comments = RateLimiter(settings.comment_rate_limit, 600)
-        self.submissions = RateLimiter(max(settings.daily_submission_limit * 3, 1), 3600)
+        self.clients = ClientAddresses(settings.trusted_proxies)
+        self.votes = RateLimiter(settings.vote_rate_limit, MINUTE)
+        self.comments = RateLimiter(settings.comment_rate_limit, TEN_MINUTES)
+        self.submissions = RateLimiter(max(settings.daily_submission_limit * 3, 1), HOUR)
+        self._sign_in_addresses = RateLimiter(settings.sign_in_rate_limit, HOUR)
+        self._sign_in_clients = RateLimiter(settings.sign_in_client_rate_limit, HOUR)
+        self._subscribe_addresses = RateLimiter(settings.subscribe_rate_limit, HOUR)
+        self._subscribe_clients = RateLimiter(settings.subscribe_client_rate_limit, HOUR)
 
-    @staticmethod
-    def hit(limiter: RateLimiter, request: Request, user: User) -> None:
-        limiter.hit(f"user:{user.id}")
-        limiter.hit(f"ip:{client_address(request)}")
+    def member(self, limiter: RateLimiter, user: User, keep: KeptForm | None = None) -> None:
+        with _keeping(keep):
+            limiter.hit(f"user:{user.id}")
+
+    def sign_in_mail(self, request: Request, address: str, keep: KeptForm | None = None) -> None:
+        with _keeping(keep):
+            self._sign_in_clients.hit(self.clients.of(request))
+            self._sign_in_addresses.hit(address)
+
+    def subscription(self, request: Request, address: str, keep: KeptForm | None = None) -> None:
+        with _keeping(keep):
+            self._subscribe_clients.hit(self.clients.of(request))
+            self._subscribe_addresses.hit(address)
+
+    def subscriber(self, subscriber_id: int) -> None:
+        """A click on a digest's link (unsubscribe, not interested): counted like a member's votes."""
+        self.votes.hit(f"subscriber:{subscriber_id}")
+
+
+@contextmanager
+def _keeping(kept: KeptForm | None) -> Iterator[None]:
+    try:
+        yield
+    except RateLimited as error:
+        raise RateLimited(error.retry_after, kept) from None
 
 
 class SecurityHeaders:

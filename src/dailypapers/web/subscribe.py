@@ -25,14 +25,19 @@ from dailypapers.digest.service import (
     Subscription,
     confirm,
     dismiss_for_subscriber,
+    normalize_email,
     subscribe,
     unsubscribe,
     update_preferences,
 )
 from dailypapers.mail.transport import MailTransport, TemporaryFailure
+from dailypapers.papers.categories import UnknownCategory
 from dailypapers.web.for_you import dismissed_paper
 from dailypapers.web.rendering import Renderer
-from dailypapers.web.security import CSRF_FIELD, RateLimiter, client_address
+from dailypapers.web.security import CSRF_FIELD, KeptForm, Limits
+
+MAIL_SERVER_BUSY = "The mail server is busy. Try again soon."
+NO_SUBSCRIPTION = "This subscription no longer exists."
 
 
 class SubscribeRequest(BaseModel):
@@ -44,7 +49,7 @@ class SubscribeRequest(BaseModel):
 def subscribe_router(
     engine: sa.Engine,
     renderer: Renderer,
-    limiter: RateLimiter,
+    limits: Limits,
     mail: MailTransport,
     digest: DigestRenderer,
 ) -> APIRouter:
@@ -52,13 +57,18 @@ def subscribe_router(
     api = APIRouter(tags=["digest"])
     links: DigestLinks = digest.links
 
-    def start(request: Request, email: str, frequency: str, categories: list[str]) -> Subscription:
-        """Store the subscription, then mail the confirmation link (unless one went out this hour)."""
-        limiter.hit(f"subscribe:{client_address(request)}")
+    def start(
+        request: Request, email: str, frequency: str, categories: list[str], keep: KeptForm | None = None
+    ) -> Subscription:
+        """Store the subscription, then mail the address its confirmation link, or its preferences
+        link if it is subscribed already (unless a mail went there this hour)."""
+        limits.subscription(request, normalize_email(email), keep=keep)
         with write_session(engine) as session:
             subscription = subscribe(session, email, frequency, categories)
-        if subscription.confirm:
+        if subscription.mail == "confirm":
             mail.send(digest.confirmation(subscription.subscriber_id, subscription.email, frequency))
+        elif subscription.mail == "subscribed":
+            mail.send(digest.already_subscribed(subscription.subscriber_id, subscription.email))
         return subscription
 
     @router.post("/digest/subscribe", response_class=HTMLResponse)
@@ -69,28 +79,28 @@ def subscribe_router(
         categories: Annotated[str, Form(max_length=400)] = "",
         csrf_token: Annotated[str | None, Form(alias=CSRF_FIELD)] = None,
     ) -> HTMLResponse:
+        """Answers alike for every address, subscribed or not: the page tells no one who reads the digest."""
         renderer.csrf.check(request, csrf_token)
+        kept = KeptForm("Email address", "email", email, {"frequency": frequency}, multiline=False)
         try:
-            subscription = start(request, email, frequency, categories.replace(",", " ").split())
-        except InvalidAddress as error:
+            subscription = start(request, email, frequency, [categories], keep=kept)
+        except (InvalidAddress, UnknownCategory) as error:
             return renderer.page(request, "subscribed.html", status_code=400, error=str(error), email=email)
         except TemporaryFailure:
-            return renderer.page(
-                request, "subscribed.html", 503, error="the mail server is busy; try again soon"
-            )
-        return renderer.page(request, "subscribed.html", subscription=subscription)
+            return renderer.page(request, "subscribed.html", 503, error=MAIL_SERVER_BUSY, email=email)
+        return renderer.page(request, "subscribed.html", email=subscription.email)
 
     @api.post("/api/digest/subscribe", status_code=202, summary="Subscribe an address to the email digest")
     def api_subscribe(request: Request, body: SubscribeRequest) -> JSONResponse:
-        """Double opt-in: a confirmation mail goes out, and nothing else until its link is followed."""
+        """Double opt-in: a confirmation mail goes out, and nothing else until its link is followed.
+        The answer is the same for an address that is subscribed already (its owner gets a mail)."""
         try:
             subscription = start(request, body.email, body.frequency, body.categories)
-        except InvalidAddress as error:
+        except (InvalidAddress, UnknownCategory) as error:
             return JSONResponse({"error": str(error)}, status_code=400)
         except TemporaryFailure:
-            return JSONResponse({"error": "the mail server is busy; try again soon"}, status_code=503)
-        state = "confirmed" if subscription.confirmed else "awaiting confirmation"
-        return JSONResponse({"email": subscription.email, "status": state}, status_code=202)
+            return JSONResponse({"error": MAIL_SERVER_BUSY}, status_code=503)
+        return JSONResponse({"email": subscription.email, "status": "check your inbox"}, status_code=202)
 
     def link_page(request: Request, status: int = 200, **context: Any) -> HTMLResponse:
         return renderer.page(request, "digest_link.html", status, **context)
@@ -108,7 +118,7 @@ def subscribe_router(
             done = subscriber is not None
             manage = links.manage_token(subscriber_id)
         if not done:
-            return link_page(request, 404, error="this subscription no longer exists")
+            return link_page(request, 404, error=NO_SUBSCRIPTION)
         return link_page(request, action="confirmed", token=manage)
 
     @router.get("/digest/unsubscribe/{token}", response_class=HTMLResponse)
@@ -119,7 +129,7 @@ def subscribe_router(
     @router.post("/digest/unsubscribe/{token}", response_class=HTMLResponse)
     def unsubscribe_now(request: Request, token: str) -> HTMLResponse:
         subscriber_id = links.managed_id(token)
-        limiter.hit(f"unsubscribe:{client_address(request)}")
+        limits.subscriber(subscriber_id)
         with write_session(engine) as session:
             unsubscribe(session, subscriber_id)
         return link_page(request, action="unsubscribed", token=token)
@@ -134,24 +144,28 @@ def subscribe_router(
     @router.post("/digest/not-interested/{token}", response_class=HTMLResponse)
     def not_interested_now(request: Request, token: str) -> HTMLResponse:
         subscriber_id, paper_id = links.not_interested(token)
-        limiter.hit(f"not-interested:{client_address(request)}")
+        limits.subscriber(subscriber_id)
         try:
             with write_session(engine) as session:
                 done = dismiss_for_subscriber(session, subscriber_id, paper_id)
         except NoSuchPaper as error:
             return link_page(request, 404, error=str(error))
         if not done:
-            return link_page(request, 404, error="this address no longer belongs to a member")
+            return link_page(request, 404, error="This address no longer belongs to a member.")
         return link_page(request, action="not-interested-done")
+
+    def subscriber_of(token: str) -> Subscriber | None:
+        with read_session(engine) as session:
+            subscriber = session.get(Subscriber, links.managed_id(token))
+            if subscriber is not None:
+                session.expunge(subscriber)
+        return subscriber
 
     @router.get("/digest/preferences/{token}", response_class=HTMLResponse)
     def preferences_form(request: Request, token: str) -> HTMLResponse:
-        subscriber_id = links.managed_id(token)
-        with read_session(engine) as session:
-            subscriber = session.get(Subscriber, subscriber_id)
-            if subscriber is None:
-                return link_page(request, 404, error="this subscription no longer exists")
-            session.expunge(subscriber)
+        subscriber = subscriber_of(token)
+        if subscriber is None:
+            return link_page(request, 404, error=NO_SUBSCRIPTION)
         return renderer.page(request, "digest_preferences.html", subscriber=subscriber, token=token)
 
     @router.post("/digest/preferences/{token}", response_class=HTMLResponse)
@@ -162,23 +176,37 @@ def subscribe_router(
         categories: Annotated[str, Form(max_length=400)] = "",
         csrf_token: Annotated[str | None, Form(alias=CSRF_FIELD)] = None,
     ) -> HTMLResponse:
+        """Saves the preferences; for an address that unsubscribed (or whose mail bounced), subscribes
+        it again with them, by a new confirmation mail. Bad input answers 400 with the form as typed."""
         renderer.csrf.check(request, csrf_token)
-        subscriber_id = links.managed_id(token)
-        try:
-            with write_session(engine) as session:
-                subscriber = update_preferences(
-                    session, subscriber_id, frequency, categories.replace(",", " ").split()
-                )
-                if subscriber is not None:
-                    session.flush()
-                    session.expunge(subscriber)
-        except InvalidAddress as error:
-            return link_page(request, 400, error=str(error))
+        subscriber = subscriber_of(token)
         if subscriber is None:
-            return link_page(request, 404, error="this subscription no longer exists")
-        return renderer.page(
-            request, "digest_preferences.html", subscriber=subscriber, token=token, saved=True
-        )
+            return link_page(request, 404, error=NO_SUBSCRIPTION)
+        try:
+            if subscriber.unsubscribed_at is not None or subscriber.suppressed_at is not None:
+                start(request, subscriber.email, frequency, [categories])
+                return link_page(request, action="resubscribed", email=subscriber.email)
+            with write_session(engine) as session:
+                saved = update_preferences(session, subscriber.id, frequency, [categories])
+                if saved is not None:
+                    session.flush()
+                    session.expunge(saved)
+        except (InvalidAddress, UnknownCategory) as error:
+            typed = {"frequency": frequency, "categories": categories}
+            return renderer.page(
+                request,
+                "digest_preferences.html",
+                400,
+                subscriber=subscriber,
+                token=token,
+                error=str(error),
+                typed=typed,
+            )
+        except TemporaryFailure:
+            return link_page(request, 503, error=MAIL_SERVER_BUSY)
+        if saved is None:
+            return link_page(request, 404, error=NO_SUBSCRIPTION)
+        return renderer.page(request, "digest_preferences.html", subscriber=saved, token=token, saved=True)
 
     # Pages stay out of the OpenAPI schema, the API goes in: a router left out of the schema would
     # leave out the routers included into it as well.
