@@ -19,6 +19,7 @@ from starlette.background import BackgroundTask
 from dailypapers.api.errors import ApiError
 from dailypapers.api.shapes import paper_item, paper_object
 from dailypapers.community import queries as community
+from dailypapers.community.queries import ListKind
 from dailypapers.community.votes import NoSuchPaper, set_vote
 from dailypapers.db.write import read_session, write_session
 from dailypapers.papers import queries
@@ -42,7 +43,13 @@ MAX_SEARCH_LIMIT = 120
 
 
 def papers_router(
-    engine: sa.Engine, members: Members, limits: Limits, semantic: SemanticSearch, cache_seconds: float = 0
+    engine: sa.Engine,
+    members: Members,
+    limits: Limits,
+    semantic: SemanticSearch,
+    cache_seconds: float = 0,
+    *,
+    front_list: ListKind = "all",
 ) -> APIRouter:
     router = APIRouter(tags=["papers"])
     #: Answers every client gets alike, reused for ``cache_seconds`` (see ``dailypapers.web.cache``).
@@ -59,6 +66,14 @@ def papers_router(
         sort: Annotated[Literal["publishedAt", "trending"], Query()] = "publishedAt",
         p: Annotated[int, Query(ge=0, description="page number, from 0")] = 0,
         limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+        list_kind: Annotated[
+            ListKind | None,
+            Query(
+                alias="list",
+                description="`community`: papers members submitted or upvoted; `all`: every new paper "
+                "(default: the site's DAILYPAPERS_FRONT_LIST)",
+            ),
+        ] = None,
     ) -> Response:
         """Without a period: the newest day that has papers. Ranked by upvotes, then listing time.
 
@@ -67,6 +82,7 @@ def papers_router(
         if p * limit > MAX_OFFSET:
             raise ApiError(400, f"pages end at item {MAX_OFFSET}; narrow the period instead")
         period = _requested_period(date, week, month)
+        kind = list_kind or front_list
 
         def answer() -> bytes:
             with read_session(engine) as session:
@@ -81,10 +97,11 @@ def papers_router(
                     limit=limit,
                     sort="trending" if sort == "trending" else "upvotes",
                     submitter=submitter,
+                    kind=kind,
                 )
                 return orjson.dumps([paper_item(item) for item in listed])
 
-        key = (period, submitter, sort, p, limit)
+        key = (period, submitter, sort, p, limit, kind)
         # A cached answer goes out from the event loop (a stale one is re-made after it is sent);
         # making one needs the database and a thread.
         body, refresh = cache.lookup(key)

@@ -12,12 +12,13 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException
 
-from dailypapers.api.errors import install_error_handlers
+from dailypapers.api.errors import install_error_handlers, invalid_request_answer
 from dailypapers.api.papers import papers_router
 from dailypapers.community.comments import CommentRefused
 from dailypapers.db.engine import create_db_engine
@@ -33,7 +34,7 @@ from dailypapers.web.community import community_router
 from dailypapers.web.feeds import feeds_router
 from dailypapers.web.for_you import for_you_router
 from dailypapers.web.members import Forbidden, Members, SignInRequired, sign_in_redirect
-from dailypapers.web.pages import PageNotFound, pages_router
+from dailypapers.web.pages import PageNotFound, PageRefused, pages_router
 from dailypapers.web.rendering import Renderer
 from dailypapers.web.search import highlighted, search_router
 from dailypapers.web.security import (
@@ -82,7 +83,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     members = Members(engine)
     limits = Limits(settings)
     semantic = SemanticSearch(settings.data_dir)
-    app.include_router(papers_router(engine, members, limits, semantic, settings.page_cache_seconds))
+    app.include_router(
+        papers_router(
+            engine, members, limits, semantic, settings.page_cache_seconds, front_list=settings.front_list
+        )
+    )
     app.include_router(feeds_router(engine, settings.site_name))
     app.include_router(
         accounts_router(engine, settings, renderer, members, transport_from_settings(settings), secret)
@@ -90,7 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(community_router(engine, settings, renderer, members, limits))
     app.include_router(search_router(engine, renderer, members, semantic))
     app.include_router(for_you_router(engine, renderer, members))
-    app.include_router(pages_router(engine, renderer, members, semantic))
+    app.include_router(pages_router(engine, renderer, members, semantic, settings.front_list))
     mail = transport_from_settings(settings)
     digest = DigestRenderer(settings, DigestLinks(secret))
     limiter = RateLimiter(settings.subscribe_rate_limit, 600)
@@ -141,6 +146,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(PageNotFound)
     async def page_not_found(request: Request, error: PageNotFound) -> HTMLResponse:
         return error_page(request, 404, "Not found", str(error))
+
+    @app.exception_handler(PageRefused)
+    async def page_refused(request: Request, error: PageRefused) -> HTMLResponse:
+        return error_page(request, 400, "Not understood", str(error))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, error: RequestValidationError) -> Response:
+        """The API answers JSON (``api.errors``); a page answers a page that a person can read."""
+        if request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", ""):
+            return invalid_request_answer(error)
+        problems = [
+            f"{problem['loc'][-1]} {problem['msg'].replace('Input should', 'should')}"
+            for problem in error.errors()
+        ]
+        message = "; ".join(problems) or "the address asks for something this page does not know"
+        return error_page(request, 400, "Not understood", f"This page cannot be shown: {message}.")
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> Response:

@@ -4,7 +4,6 @@ and author."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,11 +21,11 @@ from dailypapers.search.query import MAX_QUERY_LENGTH
 from dailypapers.search.semantic import SemanticSearch
 from dailypapers.search.service import search_with_snippets
 from dailypapers.web.members import Members
+from dailypapers.web.pages import CATEGORY
 from dailypapers.web.rendering import Renderer
 
 PAGE_SIZE = 20
 MAX_PAGE = 25
-_CATEGORY = re.compile(r"[A-Za-z-]+(\.[A-Za-z-]+)?")
 
 
 def highlighted(snippet: str) -> Markup:
@@ -63,7 +62,7 @@ def search_router(
             filters = SearchFilters(
                 category or None, _day(since, "From"), _day(until, "Until"), author or None
             )
-            if category and not _CATEGORY.fullmatch(category):
+            if category and not CATEGORY.fullmatch(category):
                 raise ValueError(f"{category!r} is not an arXiv category like cs.CV")
             if not 0 <= page <= MAX_PAGE:
                 raise ValueError(f"results are shown up to page {MAX_PAGE}")
