@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from big_day import BIG_DAY_PAPERS, UPVOTED, VISION_PAPERS
 from big_day import BIG_DAY_PATH as DAY_PATH
 from dailypapers.settings import Settings
+from dailypapers.web import community as community_pages
 from dailypapers.web.app import create_app
 
 
@@ -130,3 +131,24 @@ def test_a_page_asked_for_a_wrong_value_answers_a_page_and_the_api_json(big_site
     assert "window should be &#39;day&#39;, &#39;week&#39; or &#39;month&#39;" in page.text
     api = big_site.get("/api/daily_papers", params={"sort": "year"})
     assert api.status_code == 400 and "error" in api.json()
+
+
+def test_trending_is_counted_and_paged(big_site: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(community_pages, "TRENDING_PAGE_SIZE", 2)
+    first = big_site.get("/trending").text
+    assert "3 papers · page 1 of 2" in first and shown(first) == ["2605.10200", "2605.10100"]
+    assert link(first, "next") == "/trending?window=week&page=1"
+    second = big_site.get("/trending?window=week&page=1").text
+    assert "3 papers · page 2 of 2" in second and shown(second) == ["2605.10250"]
+    assert big_site.get("/trending?page=2").status_code == 404
+
+
+def test_a_fresh_site_shows_its_newest_papers_where_nothing_was_upvoted_yet(site: TestClient) -> None:
+    newest = ["2508.00003", "2508.00006", "2508.00007"]
+    trending = site.get("/trending").text
+    assert "No upvotes in the past week yet. Until there are: the newest papers on the list" in trending
+    assert '<a href="/papers/date/2025-08-12">Tuesday, 12 August 2025</a>' in trending
+    assert shown(trending) == newest
+    for_you = site.get("/for-you").text
+    assert "Nothing was upvoted this week yet" in for_you and "Nothing to show yet" not in for_you
+    assert shown(for_you) == newest

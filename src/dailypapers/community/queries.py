@@ -221,7 +221,9 @@ def listed_paper_ids(
     return list(session.scalars(_narrowed(session, statement, first, last, None, category, kind).distinct()))
 
 
-def trending(session: Session, window: TrendingWindow, *, limit: int = 50) -> list[ListedPaper]:
+def trending(
+    session: Session, window: TrendingWindow, *, limit: int = 50, offset: int = 0
+) -> list[ListedPaper]:
     """The papers with the highest trending score over ``window``, wherever they were listed."""
     scores = _trending_scores(session, window)
     rows = session.execute(
@@ -235,11 +237,32 @@ def trending(session: Session, window: TrendingWindow, *, limit: int = 50) -> li
         .outerjoin(PaperActivity, PaperActivity.paper_id == Paper.id)
         .where(_VISIBLE)
         .order_by(scores.c.score.desc(), Paper.id)
+        .offset(offset)
         .limit(limit)
     ).all()
     return [
         ListedPaper(None, paper, upvotes, comments, None, score) for paper, upvotes, comments, score in rows
     ]
+
+
+def count_trending(session: Session, window: TrendingWindow) -> int:
+    """How many papers ``trending`` ranks over all its pages: those upvoted within ``window``."""
+    scores = _trending_scores(session, window)
+    statement = (
+        sa.select(sa.func.count())
+        .select_from(scores)
+        .join(Paper, Paper.id == scores.c.paper_id)
+        .outerjoin(PaperActivity, PaperActivity.paper_id == Paper.id)
+        .where(_VISIBLE)
+    )
+    return session.scalar(statement) or 0
+
+
+def newest_listed(session: Session, *, limit: int) -> tuple[dt.date | None, list[ListedPaper]]:
+    """The newest day with papers and its list, most upvoted first: what a fresh site, before
+    anyone votes, shows instead of an empty trending list or feed."""
+    day = papers_queries.newest_listing_day(session)
+    return day, ranked_entries(session, day, day, limit=limit) if day else []
 
 
 def listed_papers(session: Session, paper_ids: list[str]) -> list[ListedPaper]:
