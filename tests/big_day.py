@@ -22,6 +22,12 @@ VISION_PAPERS = BIG_DAY_PAPERS[::5]
 #: Papers and their upvotes, most upvoted first.
 UPVOTED = {"2605.10200": 2, "2605.10100": 1, "2605.10250": 1}
 QUIET_DAY = dt.date(2026, 5, 8)
+#: A paper with a title and an author list as long as real ones get.
+LONG_PAPER = BIG_DAY_PAPERS[-1]
+LONG_TITLE = (
+    "Scaling Multimodal Retrieval-Augmented Generation with Hierarchical Token Routing "
+    "for Long-Context Video Understanding"
+)
 
 
 def fill_big_day(settings: Settings) -> None:
@@ -32,6 +38,9 @@ def fill_big_day(settings: Settings) -> None:
         listed_paper(arxiv_id, BIG_DAY, **({"categories": ["cs.CV"]} if arxiv_id in VISION_PAPERS else {}))
         for arxiv_id in BIG_DAY_PAPERS
     ]
+    records[-1] = listed_paper(
+        LONG_PAPER, BIG_DAY, title=LONG_TITLE, authors=[f"Author Number{n} Surname" for n in range(1, 15)]
+    )
     records += [listed_paper(f"2605.0000{n}", QUIET_DAY) for n in (1, 2)]
     with write_session(engine) as session:
         store_papers(session, records, rules=ListingRules())

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException
@@ -139,6 +139,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def healthz() -> Response:
         """Liveness for load balancers, and the empty route the HTTP benchmark measures against."""
         return Response("ok", media_type="text/plain")
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:
+        """For browsers, feed readers and bookmarks that ask here instead of reading the icon link."""
+        return FileResponse(WEB_DIR / "static" / "favicon.svg", media_type="image/svg+xml")
 
     def error_page(request: Request, status: int, heading: str, message: str) -> HTMLResponse:
         return renderer.page(request, "error.html", status, heading=heading, message=message)
