@@ -45,3 +45,21 @@ def test_a_day_narrowed_by_category_and_to_the_communitys_list(
         assert ids(kind="community", category="cs.CV") == ["2508.00005"]
         assert queries.categories_listed(session, DAY, DAY) == ["cs.CV", "cs.LG", "eess.IV"]
         assert queries.ranked_entries(session, DAY, DAY, offset=3, limit=10)[0].paper.id == "2508.00003"
+
+
+def test_the_communitys_list_of_a_week_is_ranked_by_upvotes_across_it(
+    catalog: sa.Engine, member: Callable[[str], User]
+) -> None:
+    next_day = DAY + dt.timedelta(days=1)
+    with write_session(catalog) as session:
+        store_papers(session, [listed_paper("2508.00010", next_day)], rules=ListingRules())
+    ada, bob = member("ada@example.org"), member("bob@example.org")
+    with write_session(catalog) as session:
+        for voter in (ada, bob):
+            set_vote(session, voter, "2508.00002", up=True)
+        set_vote(session, ada, "2508.00010", up=True)
+    with read_session(catalog) as session:
+        community = queries.ranked_entries(session, DAY, next_day, kind="community")
+        everything = queries.ranked_entries(session, DAY, next_day)
+    assert [item.paper.id for item in community] == ["2508.00002", "2508.00010"]
+    assert [item.paper.id for item in everything][:2] == ["2508.00010", "2508.00002"], "newest day first"

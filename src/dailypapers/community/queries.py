@@ -24,7 +24,6 @@ TrendingWindow = Literal["day", "week", "month"]
 #: The two lists of a period: the community's (papers members submitted or upvoted, ranked by
 #: upvotes, as the Hub's Daily Papers) and all new papers (everything the listing rules admitted).
 ListKind = Literal["community", "all"]
-LIST_KINDS: tuple[ListKind, ...] = ("community", "all")
 WINDOWS: dict[str, dt.timedelta] = {
     "day": dt.timedelta(days=1),
     "week": dt.timedelta(days=7),
@@ -111,14 +110,19 @@ def ranked_entries(
 ) -> list[ListedPaper]:
     """The lists from ``first`` to ``last``, newest day first; within a day by upvotes (or trending
     score), then by listing time. ``category`` keeps the papers in that arXiv category (primary or
-    cross-listed); ``kind`` chooses the community's list or all new papers (see ``LIST_KINDS``).
+    cross-listed); ``kind`` chooses the community's list or all new papers (see ``ListKind``); the
+    community's list of a week or month is ranked by upvotes across it.
     The work grows with the period, not the catalog."""
     scores = _trending_scores(session, window) if sort == "trending" else None
     score = sa.func.coalesce(scores.c.score, 0.0) if scores is not None else sa.literal(0.0)
     statement = _narrowed(session, _listed_select(score), first, last, submitter, category, kind)
     if scores is not None:
         statement = statement.outerjoin(scores, scores.c.paper_id == ListingEntry.paper_id)
-    order = [ListingEntry.day.desc(), score.desc()] if scores is not None else [ListingEntry.day.desc()]
+    order: list[sa.ColumnElement[Any]] = [ListingEntry.day.desc()]
+    if scores is not None:
+        order.append(score.desc())
+    elif kind == "community":  # the Hub ranks a week or month by upvotes alone
+        order.insert(0, _UPVOTES.desc())
     rows = session.execute(
         statement.order_by(*order, _UPVOTES.desc(), ListingEntry.id).offset(offset).limit(limit)
     )

@@ -7,6 +7,7 @@ the domain's queries and never build SQL themselves.
 from __future__ import annotations
 
 import gc
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -48,6 +49,8 @@ from dailypapers.web.security import (
 from dailypapers.web.subscribe import subscribe_router
 
 WEB_DIR = Path(__file__).parent
+#: The subject pydantic starts its messages with, which the parameter's name replaces on a page.
+_SUBJECT = re.compile(r"^(Input|String|Value) ")
 
 
 @asynccontextmanager
@@ -161,9 +164,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """The API answers JSON (``api.errors``); a page answers a page that a person can read."""
         if request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", ""):
             return invalid_request_answer(error)
+        # "window: Input should be 'day', 'week' or 'month'" reads "window should be 'day', ...".
         problems = [
-            f"{problem['loc'][-1]} {problem['msg'].replace('Input should', 'should')}"
-            for problem in error.errors()
+            f"{problem['loc'][-1]} {_SUBJECT.sub('', problem['msg'], count=1)}" for problem in error.errors()
         ]
         message = "; ".join(problems) or "the address asks for something this page does not know"
         return error_page(request, 400, "Not understood", f"This page cannot be shown: {message}.")
