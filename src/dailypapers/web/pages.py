@@ -76,14 +76,17 @@ class ListView:
         return tuple(params)
 
     @property
+    def path(self) -> str:
+        return self.period.path if self.period else "/papers"
+
+    @property
     def address(self) -> str:
         """The list's first page, with its kind, category and order."""
-        path = self.period.path if self.period else "/papers"
-        return f"{path}?{urlencode(self.params)}" if self.params else path
+        return f"{self.path}?{urlencode(self.params)}" if self.params else self.path
 
     def pager(self, total: int) -> Pager:
-        path = self.period.path if self.period else "/papers"
-        return Pager(total, self.page, PAGE_SIZE, path, self.params)
+        """The pages of a list of ``total`` papers, this view on one of them."""
+        return Pager(total, self.page, PAGE_SIZE, self.path, self.params)
 
     def changed(self, **changes: Any) -> ListView:
         """This list with another period, kind, category or order, from its first page."""
