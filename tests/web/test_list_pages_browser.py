@@ -175,6 +175,11 @@ def test_the_header_is_one_row_on_a_laptop_and_short_on_a_phone(big_site: BigSit
     assert upvote and upvote["height"] >= 64 and upvote["width"] >= 64, "the upvote button matches the title"
     screenshot(laptop, "paper-page-signed-in-1280")
 
+    tablet = new_page(800, 1000, signed_in=True)
+    tablet.goto(big_site.url + "/")
+    assert len(header_links_tops(tablet)) == 1, "narrower, the links move under the brand as one row"
+    assert tablet.evaluate("document.documentElement.scrollWidth") <= 800, "the page does not scroll sideways"
+
     phone = new_page(390, 844, signed_in=True)
     phone.goto(big_site.url + f"/papers/{LONG_PAPER}")
     header = phone.locator("header.site").bounding_box()
