@@ -136,10 +136,11 @@ def test_a_page_asked_for_a_wrong_value_answers_a_page_and_the_api_json(big_site
 def test_trending_is_counted_and_paged(big_site: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(community_pages, "TRENDING_PAGE_SIZE", 2)
     first = big_site.get("/trending").text
-    assert "3 papers · page 1 of 2" in first and shown(first) == ["2605.10200", "2605.10100"]
+    assert "3 papers · page 1 of 2" in first and shown(first)[0] == "2605.10200"  # two votes
     assert link(first, "next") == "/trending?window=week&page=1"
     second = big_site.get("/trending?window=week&page=1").text
-    assert "3 papers · page 2 of 2" in second and shown(second) == ["2605.10250"]
+    assert "3 papers · page 2 of 2" in second
+    assert sorted(shown(first) + shown(second)) == sorted(UPVOTED), "each once"
     assert big_site.get("/trending?page=2").status_code == 404
 
 
