@@ -12,7 +12,7 @@ import re
 import secrets
 from ipaddress import ip_network
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
@@ -39,6 +39,12 @@ class Settings(BaseSettings):
     )
     page_cache_seconds: float = Field(
         10.0, ge=0, description="How long a rendered daily list or paper page is reused (0: never)."
+    )
+    front_list: Literal["community", "all"] = Field(
+        "all",
+        description="The list `/`, the day, week and month pages and `/api/daily_papers` show unless "
+        "asked for the other: `community` (papers members submitted or upvoted, by upvotes, as on the "
+        "Hub) or `all` (every new paper the listing rules admit).",
     )
     subscribe_rate_limit: int = Field(
         5, ge=1, description="Subscriptions one email address may be asked for per hour."

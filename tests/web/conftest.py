@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from big_day import fill_big_day
 from browser import launch
 from dailypapers.db.engine import create_db_engine
 from dailypapers.db.migrate import upgrade_database
@@ -50,3 +51,16 @@ def topical_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TopicalSi
                 yield TopicalSite(url, engine)
         finally:
             engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def big_day_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """A site whose newest day is big_day.BIG_DAY (290 papers, three upvoted), after a quiet day;
+    pages are not cached, so each test sees what it did."""
+    with pytest.MonkeyPatch.context() as environment:
+        for name in list(os.environ):
+            if name.startswith("DAILYPAPERS_"):
+                environment.delenv(name)
+        settings = Settings(data_dir=tmp_path_factory.mktemp("big-day") / "data", page_cache_seconds=0)
+        fill_big_day(settings)
+        yield settings

@@ -21,8 +21,13 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in problem['loc'][1:])}: {problem['msg']}"
-            for problem in error.errors()
-        )
-        return JSONResponse({"error": problems or "invalid request"}, status_code=400)
+        return invalid_request_answer(error)
+
+
+def invalid_request_answer(error: RequestValidationError) -> JSONResponse:
+    """400 with what was wrong in each parameter; the site's pages answer a page instead."""
+    problems = "; ".join(
+        f"{'.'.join(str(part) for part in problem['loc'][1:])}: {problem['msg']}"
+        for problem in error.errors()
+    )
+    return JSONResponse({"error": problems or "invalid request"}, status_code=400)

@@ -19,6 +19,7 @@ from starlette.background import BackgroundTask
 from dailypapers.api.errors import ApiError
 from dailypapers.api.shapes import paper_info_object, paper_item
 from dailypapers.community import queries as community
+from dailypapers.community.queries import ListKind
 from dailypapers.community.votes import NoSuchPaper, set_vote
 from dailypapers.db.write import read_session, write_session
 from dailypapers.papers import queries
@@ -44,7 +45,13 @@ MAX_SEARCH_LIMIT = 120
 
 
 def papers_router(
-    engine: sa.Engine, members: Members, limits: Limits, semantic: SemanticSearch, cache: TtlCache[bytes]
+    engine: sa.Engine,
+    members: Members,
+    limits: Limits,
+    semantic: SemanticSearch,
+    cache: TtlCache[bytes],
+    *,
+    front_list: ListKind = "all",
 ) -> APIRouter:
     """``cache`` keeps answers every client gets alike for a few seconds (see ``dailypapers.web.cache``)."""
     router = APIRouter(tags=["papers"])
@@ -63,6 +70,14 @@ def papers_router(
         sort: Annotated[Literal["publishedAt", "trending"], Query()] = "publishedAt",
         p: Annotated[int, Query(ge=0, description="page number, from 0")] = 0,
         limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+        list_kind: Annotated[
+            ListKind | None,
+            Query(
+                alias="list",
+                description="`community`: papers members submitted or upvoted; `all`: every new paper "
+                "(default: the site's DAILYPAPERS_FRONT_LIST)",
+            ),
+        ] = None,
     ) -> Response:
         """Without a period: the newest day that has papers. Ranked by upvotes, newest day first;
         ``sort=trending`` ranks the whole period by trending score.
@@ -73,6 +88,7 @@ def papers_router(
             raise ApiError(400, f"pages end at item {MAX_OFFSET}; narrow the period instead")
         period = _requested_period(date, week, month)
         site_url = _site_url(request)
+        kind = list_kind or front_list
 
         def answer() -> bytes:
             with read_session(engine) as session:
@@ -87,10 +103,11 @@ def papers_router(
                     limit=limit,
                     sort="trending" if sort == "trending" else "upvotes",
                     submitter=submitter,
+                    kind=kind,
                 )
                 return orjson.dumps([paper_item(item, site_url) for item in listed])
 
-        key = (period, submitter, sort, p, limit, site_url)
+        key = (period, submitter, sort, p, limit, kind, site_url)
         # A cached answer goes out from the event loop (a stale one is re-made after it is sent);
         # making one needs the database and a thread.
         body, refresh = cache.lookup(key)

@@ -16,11 +16,14 @@ from sqlalchemy.orm import Session, aliased
 
 from dailypapers.community.accounts import CATALOG_USERNAME, now
 from dailypapers.community.models import Comment, Dismissal, PaperActivity, User, Vote
-from dailypapers.db.dialect import epoch_seconds
+from dailypapers.db.dialect import epoch_seconds, json_list_holds
 from dailypapers.papers import queries as papers_queries
 from dailypapers.papers.models import ListingEntry, Paper
 
 TrendingWindow = Literal["day", "week", "month"]
+#: The two lists of a period: the community's (papers members submitted or upvoted, ranked by
+#: upvotes, as the Hub's Daily Papers) and all new papers (everything the listing rules admitted).
+ListKind = Literal["community", "all"]
 WINDOWS: dict[str, dt.timedelta] = {
     "day": dt.timedelta(days=1),
     "week": dt.timedelta(days=7),
@@ -102,25 +105,84 @@ def ranked_entries(
     sort: Literal["upvotes", "trending"] = "upvotes",
     window: TrendingWindow = "week",
     submitter: str | None = None,
+    category: str | None = None,
+    kind: ListKind = "all",
 ) -> list[ListedPaper]:
     """The lists from ``first`` to ``last``: newest day first, within a day by upvotes, then by
     listing time; or, by trending score, the whole period at once (a week's most talked-about paper
-    comes first, whichever day it was listed). ``limit=None`` reads them all. The work grows with
-    the period, not the catalog."""
+    comes first, whichever day it was listed). ``category`` keeps the papers in that arXiv category
+    (primary or cross-listed); ``kind`` chooses the community's list or all new papers (see
+    ``ListKind``); the community's list of a week or month is ranked by upvotes across it.
+    ``limit=None`` reads them all. The work grows with the period, not the catalog."""
     scores = _trending_scores(session, window) if sort == "trending" else None
     score = sa.func.coalesce(scores.c.score, 0.0) if scores is not None else sa.literal(0.0)
-    statement = _listed_select(score).where(ListingEntry.day.between(first, last))
-    if submitter == CATALOG_USERNAME:
-        statement = statement.where(ListingEntry.submitted_by_id.is_(None))
-    elif submitter is not None:
-        statement = statement.where(_SUBMITTER.username == submitter)
+    statement = _narrowed(session, _listed_select(score), first, last, submitter, category, kind)
     if scores is not None:
         statement = statement.outerjoin(scores, scores.c.paper_id == ListingEntry.paper_id)
-    order = [score.desc(), ListingEntry.day.desc()] if scores is not None else [ListingEntry.day.desc()]
+    order: list[sa.ColumnElement[Any]] = [ListingEntry.day.desc()]
+    if scores is not None:
+        order.insert(0, score.desc())
+    elif kind == "community":  # the Hub ranks a week or month by upvotes alone
+        order.insert(0, _UPVOTES.desc())
     rows = session.execute(
         statement.order_by(*order, _UPVOTES.desc(), ListingEntry.id).offset(offset).limit(limit)
     )
     return [_listed(row) for row in rows]
+
+
+def count_entries(
+    session: Session,
+    first: dt.date,
+    last: dt.date,
+    *,
+    submitter: str | None = None,
+    category: str | None = None,
+    kind: ListKind = "all",
+) -> int:
+    """How many entries ``ranked_entries`` holds over all its pages (for "page 2 of 3")."""
+    counted = sa.select(sa.func.count()).select_from(ListingEntry)
+    statement = (
+        counted.join(Paper, Paper.id == ListingEntry.paper_id)
+        .outerjoin(PaperActivity, PaperActivity.paper_id == ListingEntry.paper_id)
+        .outerjoin(_SUBMITTER, _SUBMITTER.id == ListingEntry.submitted_by_id)
+        .where(_VISIBLE)
+    )
+    return session.scalar(_narrowed(session, statement, first, last, submitter, category, kind)) or 0
+
+
+def _narrowed(
+    session: Session,
+    statement: sa.Select[Any],
+    first: dt.date,
+    last: dt.date,
+    submitter: str | None,
+    category: str | None,
+    kind: ListKind,
+) -> sa.Select[Any]:
+    statement = statement.where(ListingEntry.day.between(first, last))
+    if submitter == CATALOG_USERNAME:
+        statement = statement.where(ListingEntry.submitted_by_id.is_(None))
+    elif submitter is not None:
+        statement = statement.where(_SUBMITTER.username == submitter)
+    if category is not None:
+        statement = statement.where(json_list_holds(session, Paper.categories, category))
+    if kind == "community":
+        statement = statement.where(sa.or_(ListingEntry.source == "user", _UPVOTES > 0))
+    return statement
+
+
+def categories_listed(session: Session, first: dt.date, last: dt.date) -> list[str]:
+    """The primary categories of the papers listed from ``first`` to ``last``, sorted: what a
+    list offers to narrow by."""
+    return list(
+        session.scalars(
+            sa.select(Paper.primary_category)
+            .join(ListingEntry, ListingEntry.paper_id == Paper.id)
+            .where(ListingEntry.day.between(first, last))
+            .distinct()
+            .order_by(Paper.primary_category)
+        )
+    )
 
 
 def newest_paper_ids(
@@ -150,20 +212,23 @@ def newest_paper_ids(
     return found
 
 
-def listed_paper_ids(session: Session, first: dt.date, last: dt.date) -> list[str]:
-    """Every paper shown on the lists from ``first`` to ``last``, once each: what a member's own
-    order of a period ranks."""
+def listed_paper_ids(
+    session: Session, first: dt.date, last: dt.date, *, category: str | None = None, kind: ListKind = "all"
+) -> list[str]:
+    """Every paper shown on the lists from ``first`` to ``last`` (narrowed as ``ranked_entries``
+    narrows them), once each: what a member's own order of a period ranks."""
     statement = (
         sa.select(ListingEntry.paper_id)
         .join(Paper, Paper.id == ListingEntry.paper_id)
         .outerjoin(PaperActivity, PaperActivity.paper_id == ListingEntry.paper_id)
-        .where(ListingEntry.day.between(first, last), _VISIBLE)
-        .distinct()
+        .where(_VISIBLE)
     )
-    return list(session.scalars(statement))
+    return list(session.scalars(_narrowed(session, statement, first, last, None, category, kind).distinct()))
 
 
-def trending(session: Session, window: TrendingWindow, *, limit: int = 50) -> list[ListedPaper]:
+def trending(
+    session: Session, window: TrendingWindow, *, limit: int = 50, offset: int = 0
+) -> list[ListedPaper]:
     """The papers with the highest trending score over ``window``, wherever they were listed."""
     scores = _trending_scores(session, window)
     rows = session.execute(
@@ -177,11 +242,32 @@ def trending(session: Session, window: TrendingWindow, *, limit: int = 50) -> li
         .outerjoin(PaperActivity, PaperActivity.paper_id == Paper.id)
         .where(_VISIBLE)
         .order_by(scores.c.score.desc(), Paper.id)
+        .offset(offset)
         .limit(limit)
     ).all()
     return [
         ListedPaper(None, paper, upvotes, comments, None, score) for paper, upvotes, comments, score in rows
     ]
+
+
+def count_trending(session: Session, window: TrendingWindow) -> int:
+    """How many papers ``trending`` ranks over all its pages: those upvoted within ``window``."""
+    scores = _trending_scores(session, window)
+    statement = (
+        sa.select(sa.func.count())
+        .select_from(scores)
+        .join(Paper, Paper.id == scores.c.paper_id)
+        .outerjoin(PaperActivity, PaperActivity.paper_id == Paper.id)
+        .where(_VISIBLE)
+    )
+    return session.scalar(statement) or 0
+
+
+def newest_listed(session: Session, *, limit: int) -> tuple[dt.date | None, list[ListedPaper]]:
+    """The newest day with papers and its list, most upvoted first: what a fresh site, before
+    anyone votes, shows instead of an empty trending list or feed."""
+    day = papers_queries.newest_listing_day(session)
+    return day, ranked_entries(session, day, day, limit=limit) if day else []
 
 
 def listed_papers(session: Session, paper_ids: list[str]) -> list[ListedPaper]:

@@ -82,12 +82,14 @@ class DigestRenderer:
             )
         return cards
 
-    def heading(self, edition: Edition) -> str:
+    def heading(self, edition: Edition, *, upvoted: bool = True) -> str:
+        """ "Trending papers of ...", or "New papers of ..." when none of them was upvoted."""
         start = edition.period_start
         day = f"{start:%B} {start.day}, {start.year}"
+        kind = "Trending" if upvoted else "New"
         if edition.frequency == "daily":
-            return f"Trending papers of {start:%A}, {day}"
-        return f"Trending papers of the week of {day}"
+            return f"{kind} papers of {start:%A}, {day}"
+        return f"{kind} papers of the week of {day}"
 
     def papers_for(self, edition: Edition, cards: dict[str, Card], subscriber: Subscriber) -> list[Card]:
         """The edition's best papers, only in the subscriber's categories when they chose some."""
@@ -108,13 +110,17 @@ class DigestRenderer:
         message_id: str,
     ) -> OutgoingMail:
         token = self.links.manage_token(subscriber.id)
+        # An edition holds the most upvoted papers first; on a site where few were upvoted, the
+        # rest are the newest on the list, and the mail says so instead of showing "▲ 0".
+        upvoted = [card for card in papers if card.upvotes]
         context = {
-            "heading": self.heading(edition),
+            "heading": self.heading(edition, upvoted=bool(upvoted)),
+            "upvoted": upvoted,
+            "newest": [card for card in papers if not card.upvotes],
             "site_name": self.settings.site_name,
             "site_url": self.site_url,
             "frequency": edition.frequency,
             "categories": subscriber.categories,
-            "papers": papers,
             "picks": picks,
             "not_interested_urls": {
                 card.paper_id: f"{self.site_url}/digest/not-interested/"

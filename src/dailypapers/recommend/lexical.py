@@ -21,6 +21,11 @@ import numpy as np
 import xxhash
 from scipy import sparse
 
+#: Power of the idf in a word's weight: rare words (a method's name, a dataset) say more of a narrow
+#: interest than the usual idf grants. On the readers bench's tuning split, P@10 at 20 upvotes (content
+#: only) was 0.0413 at 1, 0.0447 at 1.5, 0.0420 at 2 and 0.0380 at 3, with 5 upvotes level (0.0235,
+#: 0.0230, 0.0235, 0.0225).
+IDF_POWER = 1.5
 #: Hash slots for words and pairs: 2^21 keeps collisions among a 12,000-paper window's terms (about a
 #: million) to a few percent.
 SLOTS = 2**21
@@ -100,7 +105,8 @@ class TermSpace:
             np.concatenate([slots for slots, _ in counts] or [np.zeros(0, np.int64)]), minlength=SLOTS
         )
         # Smoothed idf, as if one more text held every word: a word in every text still weighs 1.
-        idf = np.where(frequency > 0, np.log((1 + len(texts)) / (1 + frequency)) + 1, 0).astype(np.float32)
+        idf = np.where(frequency > 0, np.log((1 + len(texts)) / (1 + frequency)) + 1, 0) ** IDF_POWER
+        idf = idf.astype(np.float32)
         rows = [_weighed(text, idf) for text in counts]
         matrix = sparse.csr_matrix(
             (

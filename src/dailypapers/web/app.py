@@ -7,6 +7,7 @@ the domain's queries and never build SQL themselves.
 from __future__ import annotations
 
 import gc
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -15,12 +16,13 @@ from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException
 
-from dailypapers.api.errors import install_error_handlers
+from dailypapers.api.errors import install_error_handlers, invalid_request_answer
 from dailypapers.api.papers import papers_router
 from dailypapers.community.comments import CommentRefused
 from dailypapers.community.models import User
@@ -46,13 +48,15 @@ from dailypapers.web.members import (
     local_path,
     sign_in_redirect,
 )
-from dailypapers.web.pages import PageNotFound, pages_router
+from dailypapers.web.pages import PageNotFound, PageRefused, pages_router
 from dailypapers.web.rendering import Renderer
 from dailypapers.web.search import highlighted, search_router
 from dailypapers.web.security import Csrf, CsrfRejected, Limits, RateLimited, SecurityHeaders
 from dailypapers.web.subscribe import subscribe_router
 
 WEB_DIR = Path(__file__).parent
+#: The subject pydantic starts its messages with, which the parameter's name replaces on a page.
+_SUBJECT = re.compile(r"^(Input|String|Value) ")
 
 
 @asynccontextmanager
@@ -92,7 +96,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     limits = Limits(settings)
     semantic = SemanticSearch(settings.data_dir)
     api_cache: TtlCache[bytes] = TtlCache(settings.page_cache_seconds, cleared_with=renderer.cache)
-    app.include_router(papers_router(engine, members, limits, semantic, api_cache))
+    app.include_router(
+        papers_router(engine, members, limits, semantic, api_cache, front_list=settings.front_list)
+    )
     app.include_router(feeds_router(engine, settings.site_name))
     app.include_router(
         accounts_router(
@@ -102,7 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(community_router(engine, settings, renderer, members, limits, semantic))
     app.include_router(search_router(engine, renderer, members, semantic))
     app.include_router(for_you_router(engine, renderer, members))
-    app.include_router(pages_router(engine, renderer, members, semantic))
+    app.include_router(pages_router(engine, renderer, members, semantic, settings.front_list))
     mail = transport_from_settings(settings)
     digest = DigestRenderer(settings, DigestLinks(secret))
     app.include_router(subscribe_router(engine, renderer, limits, mail, digest))
@@ -150,6 +156,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """Liveness for load balancers, and the empty route the HTTP benchmark measures against."""
         return Response("ok", media_type="text/plain")
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:
+        """For browsers, feed readers and bookmarks that ask here instead of reading the icon link."""
+        return FileResponse(WEB_DIR / "static" / "favicon.svg", media_type="image/svg+xml")
+
     async def member_of(request: Request) -> User | None:
         """The member of a request that failed, for the header of its error page: a page that offers
         "Sign in" to a signed-in member tells them they were signed out."""
@@ -168,6 +179,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(PageNotFound)
     async def page_not_found(request: Request, error: PageNotFound) -> HTMLResponse:
         return error_page(request, 404, "Not found", str(error), user=await member_of(request))
+
+    @app.exception_handler(PageRefused)
+    async def page_refused(request: Request, error: PageRefused) -> HTMLResponse:
+        return error_page(request, 400, "Not understood", str(error))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, error: RequestValidationError) -> Response:
+        """The API answers JSON (``api.errors``); a page answers a page that a person can read."""
+        if request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", ""):
+            return invalid_request_answer(error)
+        # "window: Input should be 'day', 'week' or 'month'" reads "window should be 'day', ...".
+        problems = [
+            f"{problem['loc'][-1]} {_SUBJECT.sub('', problem['msg'], count=1)}" for problem in error.errors()
+        ]
+        message = "; ".join(problems) or "the address asks for something this page does not know"
+        return error_page(request, 400, "Not understood", f"This page cannot be shown: {message}.")
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> Response:

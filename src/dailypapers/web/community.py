@@ -19,7 +19,13 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from dailypapers.community import comments
 from dailypapers.community.dismissals import dismiss, undo_dismissal
 from dailypapers.community.models import User
-from dailypapers.community.queries import TrendingWindow, is_shown, trending
+from dailypapers.community.queries import (
+    TrendingWindow,
+    count_trending,
+    is_shown,
+    newest_listed,
+    trending,
+)
 from dailypapers.community.submissions import SubmissionRefused, requested_by, submit_paper
 from dailypapers.community.votes import NoSuchPaper, VoteBatches, upvoted_among
 from dailypapers.db.write import read_session, write_session
@@ -29,8 +35,12 @@ from dailypapers.settings import Settings
 from dailypapers.web.accounts import CsrfToken
 from dailypapers.web.members import UNKNOWN, Members, SignInRequired, local_path
 from dailypapers.web.pages import PageNotFound, paper_page_parts
+from dailypapers.web.paging import Pager
 from dailypapers.web.rendering import Renderer
 from dailypapers.web.security import KeptForm, Limits
+
+#: Papers on one page of /trending.
+TRENDING_PAGE_SIZE = 50
 
 
 def community_router(
@@ -238,12 +248,31 @@ def community_router(
 
     @router.get("/trending", response_class=HTMLResponse)
     @router.get("/papers/trending", response_class=HTMLResponse, include_in_schema=False)  # the Hub's address
-    def trending_page(request: Request, window: TrendingWindow = "week") -> HTMLResponse:
+    def trending_page(request: Request, window: TrendingWindow = "week", page: int = 0) -> HTMLResponse:
+        """The most upvoted papers of the window, in pages; before anyone voted in it, the newest
+        day's list, and the page says so."""
         user = members.current(request)
+        newest_day = None
         with read_session(engine) as session:
-            listed = trending(session, window, limit=50)
+            pager = Pager(
+                count_trending(session, window), page, TRENDING_PAGE_SIZE, "/trending", (("window", window),)
+            )
+            if not pager.exists:
+                raise PageNotFound(f"Trending ends at page {pager.pages}; there is no page {page + 1}.")
+            listed = trending(session, window, limit=pager.size, offset=pager.offset)
+            if not pager.total:
+                newest_day, listed = newest_listed(session, limit=TRENDING_PAGE_SIZE)
             voted = upvoted_among(session, user, [item.paper.id for item in listed])
-        return renderer.page(request, "trending.html", user=user, listed=listed, window=window, voted=voted)
+        return renderer.page(
+            request,
+            "trending.html",
+            user=user,
+            listed=listed,
+            window=window,
+            voted=voted,
+            pager=pager,
+            newest_day=newest_day,
+        )
 
     return router
 

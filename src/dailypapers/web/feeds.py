@@ -20,8 +20,7 @@ from dailypapers.papers import queries
 from dailypapers.papers.models import ListingEntry, Paper
 from dailypapers.papers.periods import InvalidPeriod, parse_period
 from dailypapers.papers.text import plain_text
-from dailypapers.web.pages import PageNotFound
-from dailypapers.web.search import CATEGORY
+from dailypapers.web.pages import CATEGORY, PageNotFound
 
 MEDIA_TYPES = {"rss": "application/rss+xml; charset=utf-8", "atom": "application/atom+xml; charset=utf-8"}
 

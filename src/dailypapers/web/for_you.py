@@ -16,6 +16,10 @@ from dailypapers.recommend.feed import for_you
 from dailypapers.web.members import Members
 from dailypapers.web.rendering import Renderer
 
+#: Papers shown to a reader the feed knows nothing about on a site where nothing was upvoted yet:
+#: as many as the feed would pick.
+FRESH_SITE_PAPERS = 30
+
 
 def dismissed_paper(session: Session, paper_id: str | None) -> Paper | None:
     """The paper a member just marked "not interested", for the notice that offers to undo it."""
@@ -33,6 +37,9 @@ def for_you_router(engine: sa.Engine, renderer: Renderer, members: Members) -> A
         with read_session(engine) as session:
             picks, personal = for_you(session, user)
             listed = community.listed_papers(session, [pick.paper_id for pick in picks])
+            newest_day = None
+            if not listed:  # a fresh site: nothing upvoted this week, nothing followed
+                newest_day, listed = community.newest_listed(session, limit=FRESH_SITE_PAPERS)
             voted = upvoted_among(session, user, [item.paper.id for item in listed])
             just_dismissed = dismissed_paper(session, dismissed) if user else None
         reasons = {pick.paper_id: pick.reason for pick in picks}
@@ -47,6 +54,7 @@ def for_you_router(engine: sa.Engine, renderer: Renderer, members: Members) -> A
             dismissable=personal,
             next_path="/for-you",
             just_dismissed=just_dismissed,
+            newest_day=newest_day,
         )
 
     return router

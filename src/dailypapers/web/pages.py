@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Hashable
+from dataclasses import dataclass, replace
 from functools import partial
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from dailypapers.community import queries as community
 from dailypapers.community.comments import threads_of
 from dailypapers.community.models import User
+from dailypapers.community.queries import ListKind
 from dailypapers.community.votes import upvoted_among
 from dailypapers.db.write import read_session
 from dailypapers.papers import queries
@@ -24,6 +28,7 @@ from dailypapers.recommend.feed import rank_papers_for
 from dailypapers.search.semantic import SemanticSearch
 from dailypapers.web.for_you import dismissed_paper
 from dailypapers.web.members import SESSION_COOKIE, Members
+from dailypapers.web.paging import Pager
 from dailypapers.web.rendering import PageParts, Renderer
 
 PERIOD_NAMES: tuple[tuple[PeriodKind, str], ...] = (("date", "Day"), ("week", "Week"), ("month", "Month"))
@@ -33,6 +38,8 @@ PAGE_SIZE = 100
 ListOrder = Literal["community", "for-you"]
 #: Similar papers shown under a paper.
 SIMILAR = 6
+#: An arXiv category as a list's ``?category=`` names it: ``cs.CV``, ``math``, ``hep-th``.
+CATEGORY = re.compile(r"[A-Za-z-]+(\.[A-Za-z-]+)?")
 
 
 class PageNotFound(Exception):
@@ -65,8 +72,60 @@ def paper_page_parts(
     return 200, "paper.html", context
 
 
+class PageRefused(Exception):
+    """Answered with the site's 400 page: the address asks for something that cannot be; the
+    message says what would do."""
+
+
+@dataclass(frozen=True)
+class ListView:
+    """What a list page shows: a period's list of one kind, perhaps one category, in one order, one
+    page of it. It names the page in the cache, and builds the addresses of its neighbours."""
+
+    period: Period | None
+    #: The kind the site shows unless asked (``DAILYPAPERS_FRONT_LIST``): addresses leave it out.
+    default_kind: ListKind
+    kind: ListKind = "all"
+    category: str | None = None
+    order: ListOrder = "community"
+    page: int = 0
+
+    @property
+    def params(self) -> tuple[tuple[str, str], ...]:
+        """The query of the list's address, but for its page."""
+        params: list[tuple[str, str]] = []
+        if self.kind != self.default_kind:
+            params.append(("list", self.kind))
+        if self.category:
+            params.append(("category", self.category))
+        if self.order != "community":
+            params.append(("sort", self.order))
+        return tuple(params)
+
+    @property
+    def path(self) -> str:
+        return self.period.path if self.period else "/papers"
+
+    @property
+    def address(self) -> str:
+        """The list's first page, with its kind, category and order."""
+        return f"{self.path}?{urlencode(self.params)}" if self.params else self.path
+
+    def pager(self, total: int) -> Pager:
+        """The pages of a list of ``total`` papers, this view on one of them."""
+        return Pager(total, self.page, PAGE_SIZE, self.path, self.params)
+
+    def changed(self, **changes: Any) -> ListView:
+        """This list with another period, kind, category or order, from its first page."""
+        return replace(self, **{"page": 0, **changes})
+
+
 def pages_router(
-    engine: sa.Engine, renderer: Renderer, members: Members, semantic: SemanticSearch
+    engine: sa.Engine,
+    renderer: Renderer,
+    members: Members,
+    semantic: SemanticSearch,
+    front_list: ListKind = "all",
 ) -> APIRouter:
     router = APIRouter(include_in_schema=False)
 
@@ -104,48 +163,68 @@ def pages_router(
 
         return await run_in_threadpool(page)
 
-    async def period_page(
-        request: Request, period: Period | None, page: int, order: ListOrder = "community"
-    ) -> HTMLResponse:
-        if order == "community":
-            return await cached(request, ("list", period, page), lambda: period_parts(period, page))
+    async def period_page(request: Request, view: ListView) -> HTMLResponse:
+        if view.order == "community":
+            return await cached(request, ("list", view), lambda: period_parts(view))
 
         def ranked_for_member() -> HTMLResponse:
             user = members.current(request)
             return renderer.cached_page(
                 request,
-                ("list", period, page, order),
-                lambda: period_parts(period, page, order, user),
+                ("list", view),
+                lambda: period_parts(view, user),
                 user=user,
                 personal=personal(request),
             )
 
         return await run_in_threadpool(ranked_for_member)
 
-    def period_parts(
-        period: Period | None, page: int, order: ListOrder = "community", user: User | None = None
-    ) -> PageParts:
-        """The list of ``period``: in the community's order, or in ``user``'s own ("for you", each
-        paper with the reason it ranks where it does) when they have upvoted or followed anything."""
+    def period_parts(view: ListView, user: User | None = None) -> PageParts:
+        """The list of ``view.period``: in the community's order, or in ``user``'s own ("for you",
+        each paper with the reason it ranks where it does) when they have upvoted or followed anything."""
+        period = view.period
         if period is None:
             return 200, "list.html", {"period": None, "entries": [], "newer": None, "older": None}
         reasons: dict[str, str] = {}
         with read_session(engine) as session:
             ranked = (
-                rank_papers_for(session, user, community.listed_paper_ids(session, period.first, period.last))
-                if user is not None and order == "for-you"
+                rank_papers_for(
+                    session,
+                    user,
+                    community.listed_paper_ids(
+                        session, period.first, period.last, category=view.category, kind=view.kind
+                    ),
+                )
+                if user is not None and view.order == "for-you"
                 else []
             )
             if ranked:
-                chosen = ranked[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+                pager = view.pager(len(ranked))
+                chosen = ranked[pager.offset : pager.offset + PAGE_SIZE]
                 entries = community.listed_papers(session, [pick.paper_id for pick in chosen])
                 reasons = {pick.paper_id: pick.reason for pick in chosen}
-                more = len(ranked) > (page + 1) * PAGE_SIZE
             else:
-                entries = community.ranked_entries(
-                    session, period.first, period.last, offset=page * PAGE_SIZE, limit=PAGE_SIZE + 1
+                pager = view.pager(
+                    community.count_entries(
+                        session, period.first, period.last, category=view.category, kind=view.kind
+                    )
                 )
-                more = len(entries) > PAGE_SIZE
+                entries = community.ranked_entries(
+                    session,
+                    period.first,
+                    period.last,
+                    offset=pager.offset,
+                    limit=PAGE_SIZE,
+                    category=view.category,
+                    kind=view.kind,
+                )
+            if not pager.exists:
+                raise PageNotFound(f"This list ends at page {pager.pages}; there is no page {view.page + 1}.")
+            other_kind: ListKind = "all" if view.kind == "community" else "community"
+            other_total = community.count_entries(
+                session, period.first, period.last, category=view.category, kind=other_kind
+            )
+            categories = community.categories_listed(session, period.first, period.last)
             older_day = queries.previous_listing_day(session, period.first)
             newer_day = queries.next_listing_day(session, period.last)
         return (
@@ -153,17 +232,19 @@ def pages_router(
             "list.html",
             {
                 "period": period,
-                "entries": entries[:PAGE_SIZE],
-                "page": page,
-                "more": more,
-                "order": order,
+                "view": view,
+                "entries": entries,
+                "pager": pager,
+                "order": view.order,
                 "reasons": reasons,
                 "dismissable": bool(reasons),
-                "next_path": f"{period.path}?sort=for-you" + (f"&page={page}" if page else ""),
+                "next_path": pager.here,
+                "other_total": other_total,
+                "categories": categories,
                 "older": period.containing(older_day) if older_day else None,
                 "newer": period.containing(newer_day) if newer_day else None,
                 "switches": [
-                    (name, period_of(kind, period.first).path, kind == period.kind)
+                    (name, view.changed(period=period_of(kind, period.first)).address, kind == period.kind)
                     for kind, name in PERIOD_NAMES
                 ],
             },
@@ -174,7 +255,7 @@ def pages_router(
         def newest_day_parts() -> PageParts:
             with read_session(engine) as session:
                 day = queries.newest_listing_day(session)
-            return period_parts(period_of("date", day) if day else None, 0)
+            return period_parts(ListView(period_of("date", day) if day else None, front_list, front_list))
 
         return await cached(request, "home", newest_day_parts)
 
@@ -190,17 +271,26 @@ def pages_router(
 
     @router.get("/papers/{kind}/{label}", response_model=None)
     async def period_list(
-        request: Request, kind: str, label: str, page: int = 0, sort: ListOrder = "community"
+        request: Request,
+        kind: str,
+        label: str,
+        page: int = 0,
+        sort: ListOrder = "community",
+        category: str = "",
+        list_kind: Annotated[ListKind | None, Query(alias="list")] = None,
     ) -> Response:
         if kind not in ("date", "week", "month"):
             return await paper_show(request, f"{kind}/{label}")  # an old-style id: /papers/hep-th/9901001
         if not 0 <= page <= 100:
             raise PageNotFound("Lists are shown up to their 100th page.")
+        if category and not CATEGORY.fullmatch(category):
+            raise PageRefused(f"{category[:40]!r} is not an arXiv category like cs.CV.")
         try:
             period = parse_period(kind, label)  # type: ignore[arg-type]
         except InvalidPeriod as error:
             raise PageNotFound(str(error)) from None
-        return await period_page(request, period, page, sort)
+        view = ListView(period, front_list, list_kind or front_list, category or None, sort, page)
+        return await period_page(request, view)
 
     def paper_as_markdown(paper_id: str) -> Response:
         """The page as Markdown for readers that ask for it (``Accept: text/markdown``), as on the Hub."""

@@ -4,7 +4,6 @@ and author."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,12 +21,11 @@ from dailypapers.search.query import MAX_QUERY_LENGTH
 from dailypapers.search.semantic import SemanticSearch
 from dailypapers.search.service import search_with_snippets
 from dailypapers.web.members import Members
+from dailypapers.web.pages import CATEGORY
 from dailypapers.web.rendering import Renderer
 
 PAGE_SIZE = 20
 MAX_PAGE = 25
-#: What an arXiv category looks like (``cs.CV``, ``hep-th``, ``q-bio.NC``): the search and the feeds take it.
-CATEGORY = re.compile(r"[A-Za-z-]+(\.[A-Za-z-]+)?")
 
 
 def highlighted(snippet: str) -> Markup:
