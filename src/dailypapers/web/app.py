@@ -35,7 +35,7 @@ from dailypapers.papers.text import plain_text
 from dailypapers.search.semantic import SemanticSearch
 from dailypapers.settings import Settings, site_secret
 from dailypapers.web.accounts import accounts_router
-from dailypapers.web.api_docs import bundled_assets, install_api_docs
+from dailypapers.web.api_docs import install_api_docs
 from dailypapers.web.cache import TtlCache
 from dailypapers.web.community import community_router
 from dailypapers.web.feeds import feeds_router
@@ -92,7 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     secret = site_secret(settings)
     renderer = Renderer(templates, Csrf(secret), settings.page_cache_seconds)
     members = Members(engine)
-    install_api_docs(app, renderer, bundled_assets())
+    install_api_docs(app)
     limits = Limits(settings)
     semantic = SemanticSearch(settings.data_dir)
     api_cache: TtlCache[bytes] = TtlCache(settings.page_cache_seconds, cleared_with=renderer.cache)
