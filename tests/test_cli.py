@@ -59,7 +59,7 @@ def test_search_indexing_can_be_left_to_the_index_command(data_dir: Path) -> Non
     assert "3135 papers added to the search index" in indexed
     # --no-embed leaves the model's work to a later run: bench/ingest_snapshot.py times words only.
     assert "embedded" not in indexed
-    assert "3135 papers wait for `dailypapers index` to embed them" in indexed
+    assert "3135 papers waiting for `dailypapers index` to embed them" in indexed
     rebuilt = runner.invoke(app, ["index", "--rebuild", "--no-embed"])
     assert "search index rebuilt" in rebuilt.output and "0 papers added to the search index" in rebuilt.output
     engine = create_db_engine(Settings(data_dir=data_dir))

@@ -33,6 +33,7 @@ from dailypapers.db.engine import create_db_engine
 from dailypapers.db.migrate import upgrade_database
 from dailypapers.db.write import read_session, write_session
 from dailypapers.ingest.report import IngestReport
+from dailypapers.papers.text import count_of
 from dailypapers.progress import ProgressHook
 from dailypapers.settings import Settings
 
@@ -133,7 +134,7 @@ def index_for_search(
     with interruptible(), progress_bar("indexing for search", unit="papers") as advance:
         indexed = update_search_index(engine, progress=advance)
     # On stderr with the progress bars: stdout ends with the command's own report.
-    console.print(f"{indexed} papers added to the search index", highlight=False)
+    console.print(f"{count_of(indexed, 'paper')} added to the search index", highlight=False)
     try:
         embedder = default_embedder()
     except ModelMissing as missing:
@@ -142,15 +143,17 @@ def index_for_search(
     if embed:
         with interruptible(), progress_bar("embedding papers", unit="papers") as advance:
             embedded = embed_new_papers(engine, embedder, progress=advance)
-        console.print(f"{embedded} papers embedded", highlight=False)
+        console.print(f"{count_of(embedded, 'paper')} embedded", highlight=False)
     else:
         with read_session(engine) as session:
             waiting = papers_waiting_for_embedding(session, embedder.name)
         if waiting:
-            console.print(f"{waiting} papers wait for `dailypapers index` to embed them", highlight=False)
+            console.print(
+                f"{count_of(waiting, 'paper')} waiting for `dailypapers index` to embed them", highlight=False
+            )
     with interruptible(), progress_bar("vector index", unit="papers") as advance:
         added = update_vectors_file(engine, settings.data_dir, embedder, rebuild=rebuild, progress=advance)
-    console.print(f"{added} papers added to the vector index", highlight=False)
+    console.print(f"{count_of(added, 'paper')} added to the vector index", highlight=False)
 
 
 INDEX_OPTION = typer.Option(
@@ -373,7 +376,9 @@ def digest_build(
     if not built.papers:
         raise fail(f"no papers were listed for the {'week' if weekly else 'day'} of {day}", 1)
     state = "built" if built.new else "already built"
-    typer.echo(f"{built.frequency} edition of {built.period_start} {state}: {built.papers} papers")
+    typer.echo(
+        f"{built.frequency} edition of {built.period_start} {state}: {count_of(built.papers, 'paper')}"
+    )
     typer.echo(f"{built.queued} emails queued")
 
 

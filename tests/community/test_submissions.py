@@ -208,10 +208,10 @@ def test_each_member_submits_a_limited_number_per_day_counting_those_being_fetch
     limited = arxiv_settings.model_copy(update={"daily_submission_limit": 1})
     ada = member("ada@example.org")
     submit_paper(catalog, limited, ada, "2306.09299")
-    with pytest.raises(SubmissionRefused, match="1 papers today"):
+    with pytest.raises(SubmissionRefused, match="submitted 1 paper today"):
         submit_paper(catalog, limited, ada, "2304.14118")
     fetch_submissions(catalog, limited)
-    with pytest.raises(SubmissionRefused, match="1 papers today"):
+    with pytest.raises(SubmissionRefused, match="submitted 1 paper today"):
         submit_paper(catalog, limited, ada, "2304.14118")
     assert todays_list(catalog) == [("2306.09299", "ada")]
     assert [item.arxiv_id for item in _requested(catalog, ada)] == ["2306.09299"]

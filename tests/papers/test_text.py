@@ -4,6 +4,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dailypapers.papers.text import (
+    count_of,
     find_code_links,
     normalize_abstract,
     plain_text,
@@ -66,3 +67,7 @@ def test_plain_text_renders_latex_for_display() -> None:
 
 def test_plain_text_returns_broken_latex_as_written() -> None:
     assert plain_text("unbalanced {brace and $math") != ""
+
+
+def test_counts_said_to_people_agree_with_their_number() -> None:
+    assert [count_of(n, "paper") for n in (0, 1, 2)] == ["0 papers", "1 paper", "2 papers"]

@@ -26,6 +26,7 @@ from dailypapers.db.write import write_session
 from dailypapers.papers import queries
 from dailypapers.papers.ids import InvalidArxivId, parse_arxiv_id
 from dailypapers.papers.models import LISTING_ENTRIES, ListingEntry, Paper
+from dailypapers.papers.text import count_of
 from dailypapers.settings import Settings
 
 #: How a fetch stands (``SubmissionFetch.state``).
@@ -88,7 +89,8 @@ def submit_paper(engine: sa.Engine, settings: Settings, user: User, text: str) -
             return Submission(arxiv_id, today, "queued")
         if submissions_on(session, user, today) >= settings.daily_submission_limit:
             raise SubmissionRefused(
-                f"you have submitted {settings.daily_submission_limit} papers today, the most a member may"
+                f"You have submitted {count_of(settings.daily_submission_limit, 'paper')} today, "
+                "the most a member may."
             )
         if paper is None:
             _record_request(session, user, arxiv_id, moment)

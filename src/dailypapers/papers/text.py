@@ -136,3 +136,8 @@ def plain_text(text: str) -> str:
     except Exception:  # pylatexenc raises various errors on broken markup; showing it raw is fine.
         return text
     return "\n\n".join(" ".join(part.split()) for part in rendered.split("\n\n"))
+
+
+def count_of(number: int, noun: str) -> str:
+    """``1 paper``, ``2 papers``: counts said to people, never "1 papers"."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
