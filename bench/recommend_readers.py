@@ -55,6 +55,14 @@ Choices, each measured on the tuning split (P@10 at 5 / 20 upvotes; --tune print
   ../shared/notes/verified-stack.md found the same for LinearSVC on tf-idf + MiniLM. Checked once on the
   report split, the closest upvote at 0.25 gave 0.0220/0.0230 against the words' 0.0222/0.0233 (ΔP@10
   at 20 -0.0003 ± 0.0011).
+- the idf raised to the power 1.5 (lexical.IDF_POWER): 1 gave 0.0235/0.0413, 1.5 0.0230/0.0447, 2
+  0.0235/0.0420, 3 0.0225/0.0380 (an exploration patching lexical's weighing). On the report split,
+  1.5 took P@10/R@50/MRR at 20 upvotes from 0.0233/0.1984/0.1363 to 0.0253/0.2098/0.1469. Tried and
+  not kept (tuning split, at 5 / 20 upvotes): subtracting each candidate's typicality (its cosine to
+  the window's centroid) or its hubness (mean cosine to its 10 or 50 nearest of 1,000 candidates), at
+  most 0.0245/0.0433; a CSLS-like cosine less half the candidate's hubness, 0.0235/0.0447 with R@50 at
+  5 down to 0.2431; the SVM's own scores added to the feed's (weights 0.25-2), 0.0230-0.0240 /
+  0.0393-0.0407; later upvotes weighed more (exponential by order), at most 0.0250/0.0407.
 - taste as the mean of the squared cosines to each upvote (TASTE_POWER 2): 1 gave 0.0265/0.0300, 2
   0.0235/0.0413, 3 0.0215/0.0400. The closeness to the mean of the upvotes, with or without the
   window's mean subtracted (Rocchio), a hard-negative Rocchio (the 20-400 closest candidates as
