@@ -65,10 +65,13 @@ class Lab:
     settings: Settings
     engine: sa.Engine
 
+    def mails_to(self, address: str) -> list[str]:
+        mails = MaildirTransport(self.settings.data_dir / "maildir").messages()
+        return [mail.get_content() for mail in mails if str(mail["To"]) == address]
+
     def sign_in_link(self, address: str) -> str:
         """The link of the one sign-in mail ``address`` has got."""
-        mails = MaildirTransport(self.settings.data_dir / "maildir").messages()
-        texts = [mail.get_content() for mail in mails if str(mail["To"]) == address]
+        texts = self.mails_to(address)
         assert len(texts) == 1, f"one sign-in mail to {address}"
         found = re.search(re.escape(self.url) + r"/signin/[A-Za-z0-9._-]+", texts[0])
         assert found, texts[0]
@@ -168,6 +171,17 @@ def upvote_over_http(member: httpx.Client, paper_id: str) -> None:
     assert voted.status_code == 303
 
 
+def subscribe_over_http(member: httpx.Client, address: str) -> str:
+    """Fill the front page's subscribe box; the page that answers."""
+    front = member.get("/")
+    answer = member.post(
+        "/digest/subscribe",
+        data={"csrf_token": form_token(front), "email": address, "frequency": "daily"},
+    )
+    assert answer.status_code == 200, answer.text
+    return answer.text
+
+
 def hf_papers_ls(lab: Lab, home: Path, *arguments: str) -> list[dict[str, object]]:
     """``hf papers ls`` pointed at the site through ``HF_ENDPOINT``, its rows as JSON."""
     environment = {
@@ -216,6 +230,12 @@ def test_a_labs_first_week(lab: Lab, new_page: Callable[[int, int], playwright.P
     expect(count).to_have_text("290 papers · page 2 of 3")
     expect(ada.locator("ol.papers > li")).to_have_count(100)
     screenshots(ada, "lab-week-page-2")
+    ben.goto(lab.url + "/")
+    ben.get_by_role("navigation", name="More pages").get_by_role("link", name="Next page →").click()
+    ben.wait_for_url(f"{lab.url}{BIG_DAY_PATH}?page=1")
+    expect(ben.get_by_role("navigation", name="Pages", exact=True).locator(".count")).to_have_text(
+        "290 papers · page 2 of 3"
+    )
     # The lab's pick, a vision paper on page 2, shared in the lab's chat, gets the upvotes of the
     # seventeen scripted members.
     vision_row = ada.locator("li.paper", has=ada.locator(".category", has_text="cs.CV")).first
@@ -223,6 +243,12 @@ def test_a_labs_first_week(lab: Lab, new_page: Callable[[int, int], playwright.P
     pick_title = vision_row.locator("h2 a").inner_text()
     for member in scripted:
         upvote_over_http(member, pick)
+
+    # They subscribe to the daily digest from the box on the front page, all from the one address.
+    for member, address in zip(scripted, SCRIPTED, strict=True):
+        subscribed = subscribe_over_http(member, address)
+        assert f"Check your inbox: we sent a message to <strong>{address}</strong>" in subscribed
+    assert all(len(lab.mails_to(address)) == 2 for address in SCRIPTED), "a sign-in link and a confirmation"
 
     # Ada narrows the day to computer vision, then switches to the community's list.
     ada.get_by_label("Category").select_option("cs.CV")
@@ -261,6 +287,7 @@ def test_a_labs_first_week(lab: Lab, new_page: Callable[[int, int], playwright.P
     ada.reload()
     ada.locator("#comments article.comment").first.get_by_role("button", name="Delete").click()
     expect(ada.locator("h1")).to_have_text("Delete your comment?")
+    screenshots(ada, "lab-week-delete-confirmation")
     ada.get_by_role("button", name="Delete comment").click()
     expect(ada.get_by_role("status")).to_have_text("Your comment is deleted.")
     ben.goto(f"{lab.url}/papers/{pick}")
@@ -273,13 +300,27 @@ def test_a_labs_first_week(lab: Lab, new_page: Callable[[int, int], playwright.P
     ada.goto(f"{lab.url}{BIG_DAY_PATH}")
     pick_row = ada.locator("li.paper", has=ada.locator(f'h2 a[href="/papers/{pick}"]'))
     expect(pick_row.locator("a.comments")).to_have_text("1 comment")
+    # Ben finds his reply on his profile, through his name in the phone's header.
+    ben.locator("header.site .me").click()
+    ben.wait_for_url(f"{lab.url}/u/ben")
+    expect(ben.locator("main .comment .meta")).to_have_text(f"On {pick_title}")
+    expect(ben.locator("main .comment .comment-body")).to_have_text("I will present the method section.")
 
     # Mia, a moderator now, hides a duplicate listing after confirming, then undoes it.
     time.sleep(max(0.0, granted_at + SESSION_MEMORY_SECONDS - time.monotonic()))  # what the site remembers
+    visitor = httpx.Client(base_url=lab.url, timeout=10)
+    hub = HfApi(endpoint=lab.url, token=False)
+    day = BIG_DAY.isoformat()
+    assert "290 papers · page 1 of 3" in visitor.get("/").text
+    assert DUPLICATE in {paper.id for paper in hub.list_daily_papers(date=day, limit=100)}
     mia.goto(f"{lab.url}/papers/{DUPLICATE}")
     mia.get_by_label("Reason").fill(f"duplicate listing of {BIG_DAY_PAPERS[0]}")
     mia.get_by_role("button", name="Hide this paper").click()
     expect(mia.locator("h1")).to_contain_text("Hide the paper")
+    reason = mia.get_by_label("Reason (kept in the audit log)")
+    expect(reason).to_have_value(f"duplicate listing of {BIG_DAY_PAPERS[0]}")
+    assert reason.evaluate("field => field.scrollWidth <= field.clientWidth"), "the reason shows whole"
+    screenshots(mia, "lab-week-hide-confirmation")
     mia.get_by_role("button", name="Hide", exact=True).click()
     mia.wait_for_url(f"{lab.url}/papers/{DUPLICATE}")
     expect(mia.locator(".hidden-banner")).to_contain_text("This paper is hidden")
@@ -287,14 +328,17 @@ def test_a_labs_first_week(lab: Lab, new_page: Callable[[int, int], playwright.P
     ada.goto(lab.url + "/")
     expect(count).to_have_text("289 papers · page 1 of 3")
     expect(ada.locator(f'li.paper h2 a[href="/papers/{DUPLICATE}"]')).to_have_count(0)
-    hub = HfApi(endpoint=lab.url, token=False)
-    assert DUPLICATE not in {paper.id for paper in hub.list_daily_papers(date=BIG_DAY.isoformat(), limit=100)}
+    assert "289 papers · page 1 of 3" in visitor.get("/").text
+    assert visitor.get(f"/papers/{DUPLICATE}").status_code == 404
+    assert DUPLICATE not in {paper.id for paper in hub.list_daily_papers(date=day, limit=100)}
     mia.get_by_role("button", name="Unhide this paper").click()
     mia.wait_for_url(f"{lab.url}/papers/{DUPLICATE}")
     expect(mia.locator(".hidden-banner")).to_have_count(0)
     ada.reload()
     expect(count).to_have_text("290 papers · page 1 of 3")
     expect(ada.locator(f'li.paper h2 a[href="/papers/{DUPLICATE}"]')).to_have_count(1)
+    assert "290 papers · page 1 of 3" in visitor.get("/").text
+    assert DUPLICATE in {paper.id for paper in hub.list_daily_papers(date=day, limit=100)}
 
     # Ben submits a paper the catalog lacks: the site answers at once, and the worker lists it.
     ben.goto(lab.url + "/submit")
@@ -312,7 +356,6 @@ def test_a_labs_first_week(lab: Lab, new_page: Callable[[int, int], playwright.P
     )
 
     # The members' tools read the week: the Hub client pages through the day, ranks it, finds today.
-    day = BIG_DAY.isoformat()
     assert [len(list(hub.list_daily_papers(date=day, p=p, limit=100))) for p in range(3)] == [100, 100, 90]
     (first, *_) = hub.list_daily_papers(date=day, sort="trending")
     assert (first.id, first.upvotes, first.comments) == (pick, len(SCRIPTED), 1)
