@@ -339,6 +339,17 @@ def test_a_labs_first_week(lab: Lab, new_page: Callable[[int, int], playwright.P
     expect(ada.locator(f'li.paper h2 a[href="/papers/{DUPLICATE}"]')).to_have_count(1)
     assert "290 papers · page 1 of 3" in visitor.get("/").text
     assert DUPLICATE in {paper.id for paper in hub.list_daily_papers(date=day, limit=100)}
+    mia.goto(lab.url + "/moderation")
+    log = mia.locator("table tbody tr")
+    when = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d$")
+    expect(log.nth(0).locator("td")).to_have_text([when, "mia", "unhide paper", DUPLICATE, ""])
+    expect(log.nth(1).locator("td")).to_have_text(
+        [when, "mia", "hide paper", DUPLICATE, f"duplicate listing of {BIG_DAY_PAPERS[0]}"]
+    )
+    expect(log.nth(2).locator("td")).to_have_text([when, "operator", "grant moderator", "mia", ""])
+    screenshots(mia, "lab-week-moderation-log")
+    mia.set_viewport_size({"width": 390, "height": 844})
+    assert mia.evaluate("document.documentElement.scrollWidth") <= 390, "the page does not scroll sideways"
 
     # Ben submits a paper the catalog lacks: the site answers at once, and the worker lists it.
     ben.goto(lab.url + "/submit")
