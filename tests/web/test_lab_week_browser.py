@@ -123,11 +123,12 @@ def new_page(browser: playwright.Browser) -> Iterator[Callable[[int, int], playw
 
 
 def screenshots(page: playwright.Page, name: str) -> None:
-    """The page as a laptop (1280 px wide) and a phone (390 px) show it."""
+    """The page as a laptop (1280 px wide) and a phone (390 px) show it, neither scrolling sideways."""
     size = page.viewport_size
     for width, height in ((1280, 800), (390, 844)):
         page.set_viewport_size({"width": width, "height": height})
         screenshot(page, f"{name}-{width}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= width, f"{name} at {width} px"
     if size:
         page.set_viewport_size(size)
 
@@ -348,8 +349,6 @@ def test_a_labs_first_week(lab: Lab, new_page: Callable[[int, int], playwright.P
     )
     expect(log.nth(2).locator("td")).to_have_text([when, "operator", "grant moderator", "mia", ""])
     screenshots(mia, "lab-week-moderation-log")
-    mia.set_viewport_size({"width": 390, "height": 844})
-    assert mia.evaluate("document.documentElement.scrollWidth") <= 390, "the page does not scroll sideways"
 
     # Ben submits a paper the catalog lacks: the site answers at once, and the worker lists it.
     ben.goto(lab.url + "/submit")
