@@ -370,11 +370,20 @@ def test_a_labs_first_week(lab: Lab, new_page: Callable[[int, int], playwright.P
     expect(ben.locator(f'ul.requested li[data-paper="{SUBMITTED}"]')).to_contain_text(
         f"is on the list of {TODAY.isoformat()}."
     )
+    ben.goto(lab.url + "/")
+    expect(ben.locator("h1")).to_have_text(f"{TODAY:%A}, {TODAY.day} {TODAY:%B %Y}")
+    expect(ben.locator("li.paper", has=ben.locator(f'h2 a[href="/papers/{SUBMITTED}"]'))).to_contain_text(
+        "submitted by ben"
+    )
 
     # The members' tools read the week: the Hub client pages through the day, ranks it, finds today.
     assert [len(list(hub.list_daily_papers(date=day, p=p, limit=100))) for p in range(3)] == [100, 100, 90]
     (first, *_) = hub.list_daily_papers(date=day, sort="trending")
     assert (first.id, first.upvotes, first.comments) == (pick, len(SCRIPTED), 1)
     assert SUBMITTED in {paper.id for paper in hub.list_daily_papers(date=TODAY.isoformat())}
+    assert [paper.id for paper in hub.list_daily_papers(submitter="ben")] == [SUBMITTED]
+    info = hub.paper_info(pick)
+    assert (info.upvotes, info.comments) == (len(SCRIPTED), 1)
     rows = hf_papers_ls(lab, tmp_path, "--date", day, "--sort", "trending", "--limit", "3")
     assert (rows[0]["id"], rows[0]["upvotes"], rows[0]["comments"]) == (pick, len(SCRIPTED), 1)
+    assert [row["id"] for row in hf_papers_ls(lab, tmp_path, "--submitter", "ben")] == [SUBMITTED]
