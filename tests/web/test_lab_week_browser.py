@@ -56,6 +56,8 @@ SCRIPTED = [f"member{n:02d}@lab.example.org" for n in range(4, 21)]
 SUBMITTED = "2306.09299"
 #: A listing of the big day the moderator hides as a duplicate (on its first page).
 DUPLICATE = BIG_DAY_PAPERS[1]
+#: A member's token for the real Hub, sent by their tools to whatever endpoint they point at.
+HUB_TOKEN = "hf_" + "x" * 34
 CSRF_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -186,10 +188,12 @@ def subscribe_over_http(member: httpx.Client, address: str) -> str:
 
 
 def hf_papers_ls(lab: Lab, home: Path, *arguments: str) -> list[dict[str, object]]:
-    """``hf papers ls`` pointed at the site through ``HF_ENDPOINT``, its rows as JSON."""
+    """``hf papers ls`` pointed at the site through ``HF_ENDPOINT``, its rows as JSON; the member's
+    environment holds their token for the real Hub, which the client sends along."""
     environment = {
         **os.environ,
         "HF_ENDPOINT": lab.url,
+        "HF_TOKEN": HUB_TOKEN,
         "HF_HOME": str(home),
         "HF_HUB_DISABLE_TELEMETRY": "1",
     }
@@ -316,7 +320,7 @@ def test_a_labs_first_week(lab: Lab, new_page: Callable[[int, int], playwright.P
     # Mia, a moderator now, hides a duplicate listing after confirming, then undoes it.
     time.sleep(max(0.0, granted_at + SESSION_MEMORY_SECONDS - time.monotonic()))  # what the site remembers
     visitor = httpx.Client(base_url=lab.url, timeout=10)
-    hub = HfApi(endpoint=lab.url, token=False)
+    hub = HfApi(endpoint=lab.url, token=HUB_TOKEN)
     day = BIG_DAY.isoformat()
     assert "290 papers · page 1 of 3" in visitor.get("/").text
     assert DUPLICATE in {paper.id for paper in hub.list_daily_papers(date=day, limit=100)}
