@@ -187,9 +187,9 @@ def subscribe_over_http(member: httpx.Client, address: str) -> str:
     return answer.text
 
 
-def hf_papers_ls(lab: Lab, home: Path, *arguments: str) -> list[dict[str, object]]:
-    """``hf papers ls`` pointed at the site through ``HF_ENDPOINT``, its rows as JSON; the member's
-    environment holds their token for the real Hub, which the client sends along."""
+def hf_papers(lab: Lab, home: Path, *arguments: str) -> str:
+    """What ``hf papers ARGUMENTS`` prints, pointed at the site through ``HF_ENDPOINT``; the
+    member's environment holds their token for the real Hub, which the client sends along."""
     environment = {
         **os.environ,
         "HF_ENDPOINT": lab.url,
@@ -197,16 +197,9 @@ def hf_papers_ls(lab: Lab, home: Path, *arguments: str) -> list[dict[str, object
         "HF_HOME": str(home),
         "HF_HUB_DISABLE_TELEMETRY": "1",
     }
-    listed = subprocess.run(
-        [str(Path(sys.executable).parent / "hf"), "papers", "ls", *arguments, "--format", "json"],
-        env=environment,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    rows: list[dict[str, object]] = json.loads(listed.stdout)
-    return rows
+    command = [str(Path(sys.executable).parent / "hf"), "papers", *arguments]
+    done = subprocess.run(command, env=environment, capture_output=True, text=True, check=True, timeout=60)
+    return done.stdout
 
 
 def test_a_labs_first_week(lab: Lab, new_page: Callable[[int, int], playwright.Page], tmp_path: Path) -> None:
@@ -388,6 +381,8 @@ def test_a_labs_first_week(lab: Lab, new_page: Callable[[int, int], playwright.P
     assert [paper.id for paper in hub.list_daily_papers(submitter="ben")] == [SUBMITTED]
     info = hub.paper_info(pick)
     assert (info.upvotes, info.comments) == (len(SCRIPTED), 1)
-    rows = hf_papers_ls(lab, tmp_path, "--date", day, "--sort", "trending", "--limit", "3")
+    rows = json.loads(hf_papers(lab, tmp_path, "ls", "--date", day, "--sort", "trending", "--format", "json"))
     assert (rows[0]["id"], rows[0]["upvotes"], rows[0]["comments"]) == (pick, len(SCRIPTED), 1)
-    assert [row["id"] for row in hf_papers_ls(lab, tmp_path, "--submitter", "ben")] == [SUBMITTED]
+    by_ben = json.loads(hf_papers(lab, tmp_path, "ls", "--submitter", "ben", "--format", "json"))
+    assert [row["id"] for row in by_ben] == [SUBMITTED]
+    assert hf_papers(lab, tmp_path, "read", pick).startswith(f"# {pick_title}\n")
