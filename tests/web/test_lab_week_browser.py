@@ -58,6 +58,11 @@ SUBMITTED = "2306.09299"
 DUPLICATE = BIG_DAY_PAPERS[1]
 #: A member's token for the real Hub, sent by their tools to whatever endpoint they point at.
 HUB_TOKEN = "hf_" + "x" * 34
+#: Ben's reply, with a link as long as the addresses of shared slides are.
+REPLY = (
+    "I will present the method section; the slides: "
+    "https://docs.google.com/presentation/d/1aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789abcdefghij/edit#slide=id.p1"
+)
 CSRF_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -280,12 +285,10 @@ def test_a_labs_first_week(lab: Lab, new_page: Callable[[int, int], playwright.P
     ben.goto(f"{lab.url}/papers/{pick}")
     expect(ben.locator("#comments article.comment")).to_contain_text("Our reading group takes this one")
     ben.locator("details.reply summary", has_text="Reply").click()
-    ben.locator("details.reply textarea").fill("I will present the method section.")
+    ben.locator("details.reply textarea").fill(REPLY)
     ben.get_by_role("button", name="Post reply").click()
     ben.wait_for_url(re.compile(r"#comment-\d+$"))
-    expect(ben.locator("ol.replies article.comment .comment-body")).to_have_text(
-        "I will present the method section."
-    )
+    expect(ben.locator("ol.replies article.comment .comment-body")).to_have_text(REPLY)
 
     # Ada deletes her comment after the site asks; Ben's reply stays, under "[deleted]".
     ada.reload()
@@ -297,9 +300,7 @@ def test_a_labs_first_week(lab: Lab, new_page: Callable[[int, int], playwright.P
     ben.goto(f"{lab.url}/papers/{pick}")
     expect(ben.locator("#comments article.comment.placeholder")).to_have_text("[deleted]")
     expect(ben.locator("#comments")).not_to_contain_text("Our reading group")
-    expect(ben.locator("ol.replies article.comment .comment-body")).to_have_text(
-        "I will present the method section."
-    )
+    expect(ben.locator("ol.replies article.comment .comment-body")).to_have_text(REPLY)
     screenshots(ben, "lab-week-deleted-comment-keeps-the-reply")
     ada.goto(f"{lab.url}{BIG_DAY_PATH}")
     pick_row = ada.locator("li.paper", has=ada.locator(f'h2 a[href="/papers/{pick}"]'))
@@ -308,7 +309,8 @@ def test_a_labs_first_week(lab: Lab, new_page: Callable[[int, int], playwright.P
     ben.locator("header.site .me").click()
     ben.wait_for_url(f"{lab.url}/u/ben")
     expect(ben.locator("main .comment .meta")).to_have_text(f"On {pick_title}")
-    expect(ben.locator("main .comment .comment-body")).to_have_text("I will present the method section.")
+    expect(ben.locator("main .comment .comment-body")).to_have_text(REPLY)
+    screenshots(ben, "lab-week-profile")
 
     # Mia, a moderator now, hides a duplicate listing after confirming, then undoes it.
     time.sleep(max(0.0, granted_at + SESSION_MEMORY_SECONDS - time.monotonic()))  # what the site remembers
