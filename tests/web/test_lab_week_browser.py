@@ -5,7 +5,7 @@ links the site mails them; they read page 2 of a day of 290 papers from the fron
 category and switch to the community's list, upvote, comment and reply; one deletes her comment and
 the reply stays under "[deleted]"; a moderator, made one with ``dailypapers admin grant``, hides a
 paper after confirming and undoes it; a member submits a paper the catalog lacks and the worker lists
-it; and the members' tools, the ``huggingface_hub`` client and ``hf papers ls``, read what they did.
+it; and the members' tools, the ``huggingface_hub`` client and ``hf papers``, read what they did.
 Three members act in a browser, the seventeen others through HTTP as a script of theirs would. The
 pages are read for what they say, and screenshots at 1280 and 390 px wide go to test-artifacts/.
 """
@@ -68,6 +68,8 @@ CSRF_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 @dataclass(frozen=True)
 class Lab:
+    """The served site, its settings and database."""
+
     url: str
     settings: Settings
     engine: sa.Engine
