@@ -228,8 +228,14 @@ def test_a_labs_first_week(lab: Lab, new_page: Callable[[int, int], playwright.P
     screenshots(ada, "lab-week-page-2")
 
     # The nineteen others sign in from the lab's one address too, each by the link mailed to them.
-    for page, address in ((ben, BEN), (mia, MIA)):
-        sign_in_in_browser(page, lab, address)
+    # Ben, on his phone, finds "Sign in" on the first screen, and his name there once signed in.
+    ben.goto(lab.url + "/")
+    sign_in = ben.get_by_role("navigation", name="Site").get_by_role("link", name="Sign in")
+    expect(sign_in).to_be_in_viewport()
+    sign_in.click()
+    sign_in_in_browser(ben, lab, BEN)
+    expect(ben.locator("header.site .me")).to_be_in_viewport()
+    sign_in_in_browser(mia, lab, MIA)
     scripted = [sign_in_over_http(lab, address) for address in SCRIPTED]
     with read_session(lab.engine) as session:
         signed_in = session.scalars(sa.select(User.email).where(User.email.like("%@lab.example.org"))).all()
