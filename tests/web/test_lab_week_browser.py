@@ -58,11 +58,11 @@ SUBMITTED = "2306.09299"
 DUPLICATE = BIG_DAY_PAPERS[1]
 #: A member's token for the real Hub, sent by their tools to whatever endpoint they point at.
 HUB_TOKEN = "hf_" + "x" * 34
-#: Ben's reply, with a link as long as the addresses of shared slides are.
-REPLY = (
-    "I will present the method section; the slides: "
+#: Ben's reply, with an address as long as those of shared slides are, pasted as it is.
+SLIDES = (
     "https://docs.google.com/presentation/d/1aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789abcdefghij/edit#slide=id.p1"
 )
+REPLY = f"I will present the method section; the slides: {SLIDES}"
 CSRF_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -297,6 +297,9 @@ def test_a_labs_first_week(lab: Lab, new_page: Callable[[int, int], playwright.P
     ben.get_by_role("button", name="Post reply").click()
     ben.wait_for_url(re.compile(r"#comment-\d+$"))
     expect(ben.locator("ol.replies article.comment .comment-body")).to_have_text(REPLY)
+    expect(ben.locator("ol.replies .comment-body").get_by_role("link", name=SLIDES)).to_have_attribute(
+        "href", SLIDES
+    )
 
     # Ada deletes her comment after the site asks; Ben's reply stays, under "[deleted]".
     ada.reload()
