@@ -51,6 +51,12 @@ def comment_count(engine: sa.Engine) -> int:
             "[paper](https://arxiv.org/abs/2306.09299)",
             f'<p><a href="https://arxiv.org/abs/2306.09299" {REL}>paper</a></p>\n',
         ),
+        # A pasted address is a link, without its sentence's full stop; not in code.
+        (
+            "Slides: https://e.org/s?id=1. Code: `https://e.org/x`",
+            f'<p>Slides: <a href="https://e.org/s?id=1" {REL}>https://e.org/s?id=1</a>. '
+            "Code: <code>https://e.org/x</code></p>\n",
+        ),
     ],
 )
 def test_markdown_is_rendered_safely(body: str, html: str) -> None:

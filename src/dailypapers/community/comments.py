@@ -11,6 +11,7 @@ replies, under a placeholder that shows neither the text nor the author.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -19,6 +20,7 @@ import sqlalchemy as sa
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
 from markdown_it.renderer import RendererHTML
+from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 from sqlalchemy.orm import Session
@@ -46,6 +48,42 @@ def _image_as_link(
 
 
 _MARKDOWN.add_render_rule("image", _image_as_link)
+
+#: An address pasted as it is, without the punctuation that ends its sentence.
+_BARE_ADDRESS = re.compile(r"https?://[^\s<>]*[^\s<>.,;:!?'\")\]]")
+
+
+def _text(content: str) -> Token:
+    token = Token("text", "", 0)
+    token.content = content
+    return token
+
+
+def _link_bare_addresses(state: StateCore) -> None:
+    """A pasted address becomes a link, as readers expect (not in code, nor inside a link);
+    markdown-it's own ``linkify`` needs a package the site does without."""
+    for block in state.tokens:
+        if block.type != "inline" or not block.children:
+            continue
+        children: list[Token] = []
+        in_link = 0
+        for token in block.children:
+            in_link += {"link_open": 1, "link_close": -1}.get(token.type, 0)
+            if token.type != "text" or in_link:
+                children.append(token)
+                continue
+            position = 0
+            for found in _BARE_ADDRESS.finditer(token.content):
+                link = Token("link_open", "a", 1)
+                link.attrs = {"href": found.group()}
+                before = token.content[position : found.start()]
+                children += [_text(before), link, _text(found.group()), Token("link_close", "a", -1)]
+                position = found.end()
+            children.append(_text(token.content[position:]) if position else token)
+        block.children = children
+
+
+_MARKDOWN.core.ruler.push("bare_addresses", _link_bare_addresses)
 
 
 class CommentRefused(ValueError):
