@@ -119,6 +119,46 @@ def db_upgrade() -> None:
     typer.echo(f"database at {settings.sqlalchemy_url} is up to date")
 
 
+@db_app.command("copy")
+def db_copy(
+    to: str = typer.Option(..., "--to", help="the new, empty database, e.g. postgresql://user@host/papers"),
+) -> None:
+    """Copy this site's database (every paper, member, vote, comment, subscriber and digest) into a
+    new one, e.g. from the SQLite file to PostgreSQL; the counts are checked at the end."""
+    from dailypapers.db.copy import CopyRefused, copy_database
+    from dailypapers.search.service import update_search_index
+
+    settings = Settings()
+    try:
+        target_settings = settings.model_copy(update={"database_url": to})
+        source, target = create_db_engine(settings), create_db_engine(target_settings)
+        with target.connect():
+            pass
+    except (sa.exc.ArgumentError, sa.exc.OperationalError, ModuleNotFoundError) as error:
+        raise fail(f"cannot open {to}: {str(error).splitlines()[0]}") from None
+    columns = [TextColumn("{task.description:<20}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    with interruptible(), Progress(*columns, console=console) as bars:
+        tasks: dict[str, Any] = {}
+
+        def advance(table: str, done: int, total: int) -> None:
+            if table not in tasks:
+                tasks[table] = bars.add_task(table, total=total)
+            bars.update(tasks[table], completed=done)
+
+        try:
+            copied = copy_database(source, target, progress=advance)
+        except CopyRefused as refused:
+            raise fail(str(refused)) from None
+    with interruptible(), progress_bar("indexing for search", unit="papers") as advance_index:
+        update_search_index(target, progress=advance_index)
+    for table in copied:
+        typer.echo(f"{table.name}: {count_of(table.rows, 'row')}")
+    typer.echo(
+        f"copied to {target.url.render_as_string(hide_password=True)}; every table holds as many rows as "
+        "the source. Point DAILYPAPERS_DATABASE_URL there and run `dailypapers index` on each web server."
+    )
+
+
 def index_for_search(
     engine: sa.Engine, settings: Settings, *, embed: bool = False, rebuild: bool = False
 ) -> None:
