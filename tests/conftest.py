@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
@@ -81,6 +82,34 @@ def postgres_database_url() -> Iterator[str]:
         with admin.connect() as connection:
             connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
+
+
+REDIS_URL = os.environ.get("DAILYPAPERS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def _redis_available() -> bool:
+    try:
+        with redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2) as client:
+            return bool(client.ping())
+    except redis.RedisError:
+        return False
+
+
+@pytest.fixture
+def redis_sharing() -> Iterator[dict[str, str]]:
+    """Settings by which sites share their state through the Redis server at ``REDIS_URL``, under a
+    key prefix of this test's own, whose keys are deleted after it. Without a Redis server the test
+    is skipped, except in CI (``CI`` set), where it fails."""
+    if not _redis_available():
+        message = f"no Redis server at {REDIS_URL}"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    prefix = f"dailypapers-test-{uuid.uuid4().hex[:12]}"
+    yield {"redis_url": REDIS_URL, "redis_prefix": prefix}
+    with redis.Redis.from_url(REDIS_URL) as client:
+        for key in client.scan_iter(f"{prefix}:*"):
+            client.delete(key)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -78,6 +78,18 @@ class Settings(BaseSettings):
         "of the site, whose `X-Forwarded-For` (else `Forwarded`) header names the client. Empty: "
         "no header is believed and the client is the address that connects.",
     )
+    redis_url: str = Field(
+        "",
+        description="Redis server (e.g. `redis://127.0.0.1:6379/0`) through which every web process "
+        "shares the rate limits. Empty: each process counts in its own memory, which is right for one "
+        "process.",
+    )
+    redis_prefix: str = Field(
+        "dailypapers",
+        min_length=1,
+        description="Start of the name of every key the site writes to Redis, so that several sites "
+        "share one Redis server.",
+    )
 
     arxiv_api_url: str = Field(
         "https://export.arxiv.org/api/query",

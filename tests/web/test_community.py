@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 
 from dailypapers.community.accounts import grant_moderator
 from dailypapers.community.tasks import fetch_submissions
@@ -274,6 +275,30 @@ def test_comments_are_rate_limited(browser: TestClient, site_settings: Settings)
     assert [answer.status_code for answer in answers] == [303, 303, 303, 429]
     assert int(answers[-1].headers["retry-after"]) > 0
     assert browser.get("/papers/2508.00001").text.count('class="comment"') == 3
+
+
+def test_two_web_processes_count_a_members_comments_against_one_budget_in_redis(
+    site_settings: Settings, redis_sharing: dict[str, str]
+) -> None:
+    """Two apps built from the same settings are two web processes of one site: with
+    ``DAILYPAPERS_REDIS_URL`` a member's three comments an hour are three across both, not six."""
+    settings = site_settings.model_copy(update=redis_sharing)
+    first, second = create_app(settings), create_app(settings)
+    on_first = new_browser(first)
+    sign_in(on_first, settings, "ada@example.org")
+    on_second = TestClient(second, cookies=on_first.cookies, follow_redirects=False)
+    token = form_token(on_first, "/papers/2508.00001")
+
+    def comment(client: TestClient, body: str) -> Response:
+        return client.post("/papers/2508.00001/comments", data={"csrf_token": token, "body": body})
+
+    sent = [comment(on_first, "One"), comment(on_first, "Two"), comment(on_second, "Three")]
+    assert [answer.status_code for answer in sent] == [303] * 3
+    refused = comment(on_second, "Four")
+    assert refused.status_code == 429
+    assert 0 < int(refused.headers["retry-after"]) <= 600, "the first comment counts for 10 minutes"
+    assert comment(on_first, "Five").status_code == 429
+    assert on_first.get("/papers/2508.00001").text.count('class="comment"') == 3
 
 
 def fetch_submitted_papers(settings: Settings) -> None:

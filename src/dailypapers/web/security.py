@@ -7,10 +7,9 @@ site can neither read the cookie nor forge the signature.
 
 from __future__ import annotations
 
+import logging
 import secrets
-import threading
 import time
-from collections import deque
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,10 +17,16 @@ from ipaddress import IPv6Address, ip_address, ip_network
 
 from fastapi import Request, Response
 from itsdangerous import BadSignature, URLSafeSerializer
+from limits import RateLimitItem, RateLimitItemPerSecond
+from limits.errors import StorageError
+from limits.storage import MemoryStorage, RedisStorage, Storage
+from limits.strategies import MovingWindowRateLimiter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dailypapers.community.models import User
 from dailypapers.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 CSRF_COOKIE = "dailypapers_csrf"
 CSRF_FIELD = "csrf_token"
@@ -89,30 +94,75 @@ def set_csrf_cookie(response: Response, value: str, secure: bool) -> None:
     response.set_cookie(CSRF_COOKIE, value, httponly=True, samesite="lax", secure=secure, max_age=30 * 86400)
 
 
-class RateLimiter:
-    """At most ``limit`` actions per ``window`` seconds per key (a member, an address, a client).
+class LimitCounts:
+    """Where every rate limit of a site counts: this process's memory, or the Redis server of
+    ``DAILYPAPERS_REDIS_URL``, where every web process on every machine counts against one budget.
 
-    Kept in this process's memory: with several web workers each enforces its own share. ``hit`` is
-    the whole interface, so that a shared store can stand in for this one.
+    Counts use the ``limits`` library's moving window: an action is refused while ``limit`` others
+    happened in the last ``window`` seconds, and Retry-After says when the oldest of them stops
+    counting (the reset time of the library's window stats). A fixed window would
+    cost less (one counter per key instead of the times of up to ``limit`` actions) but allows twice
+    the limit across the boundary of two windows. The times are those of the web servers' clocks,
+    which must agree (NTP) within a small part of the shortest window, one minute. A check is one
+    round trip to Redis (a Lua script), made on the event loop by the async vote handlers: a local
+    Redis answers in a fraction of a millisecond.
+
+    If Redis does not answer, the action is allowed and a warning logged (fail open): a limit slows
+    down abuse, while refusing every vote, comment and sign-in would take the site down with Redis.
+    After a failure, Redis is left alone for ``REDIS_PAUSE_SECONDS``, so that an unreachable server
+    neither holds every request for its timeout nor fills the log.
     """
 
-    def __init__(self, limit: int, window: float) -> None:
-        self.limit = limit
-        self.window = window
-        self._hits: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
+    #: How long one question to Redis may take: it answers a local network in well under a
+    #: millisecond, and a limit check waiting longer would cost more than it protects.
+    REDIS_TIMEOUT_SECONDS = 0.5
+    #: Long enough that a Redis that is down costs one timeout and one warning per process every
+    #: few seconds; short enough that the limits hold again soon after Redis is back.
+    REDIS_PAUSE_SECONDS = 10.0
+
+    def __init__(self, settings: Settings) -> None:
+        self.storage: Storage
+        if settings.redis_url:
+            self.storage = RedisStorage(
+                settings.redis_url,
+                key_prefix=f"{settings.redis_prefix}:limits",
+                wrap_exceptions=True,
+                socket_timeout=self.REDIS_TIMEOUT_SECONDS,
+                socket_connect_timeout=self.REDIS_TIMEOUT_SECONDS,
+            )
+        else:
+            self.storage = MemoryStorage()
+        self.window = MovingWindowRateLimiter(self.storage)
+        self._paused_until = 0.0
+
+    def hit(self, item: RateLimitItem, key: str) -> None:
+        if time.monotonic() < self._paused_until:
+            return
+        try:
+            if self.window.hit(item, key):
+                return
+            reset_time = self.window.get_window_stats(item, key).reset_time
+        except StorageError as error:
+            self._paused_until = time.monotonic() + self.REDIS_PAUSE_SECONDS
+            logger.warning(
+                "Rate limits not enforced for %.0f s: Redis did not answer (%s)",
+                self.REDIS_PAUSE_SECONDS,
+                error.storage_error,
+            )
+            return
+        raise RateLimited(int(reset_time - time.time()) + 1)
+
+
+class RateLimiter:
+    """At most ``limit`` actions per ``window`` seconds per key (a member, an address, a client), of
+    one kind (``name``: limiters with the same numbers count apart)."""
+
+    def __init__(self, counts: LimitCounts, name: str, limit: int, window: int) -> None:
+        self.counts = counts
+        self.item = RateLimitItemPerSecond(limit, window, namespace=name)
 
     def hit(self, key: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            hits = self._hits.setdefault(key, deque())
-            while hits and hits[0] <= now - self.window:
-                hits.popleft()
-            if len(hits) >= self.limit:
-                raise RateLimited(int(hits[0] + self.window - now) + 1)
-            hits.append(now)
-            if len(self._hits) > 100_000:  # forget idle clients rather than grow without bound
-                self._hits = {k: v for k, v in self._hits.items() if v and v[-1] > now - self.window}
+        self.counts.hit(self.item, key)
 
 
 class ClientAddresses:
@@ -194,13 +244,22 @@ class Limits:
 
     def __init__(self, settings: Settings) -> None:
         self.clients = ClientAddresses(settings.trusted_proxies)
-        self.votes = RateLimiter(settings.vote_rate_limit, MINUTE)
-        self.comments = RateLimiter(settings.comment_rate_limit, TEN_MINUTES)
-        self.submissions = RateLimiter(max(settings.daily_submission_limit * 3, 1), HOUR)
-        self._sign_in_addresses = RateLimiter(settings.sign_in_rate_limit, HOUR)
-        self._sign_in_clients = RateLimiter(settings.sign_in_client_rate_limit, HOUR)
-        self._subscribe_addresses = RateLimiter(settings.subscribe_rate_limit, HOUR)
-        self._subscribe_clients = RateLimiter(settings.subscribe_client_rate_limit, HOUR)
+        counts = LimitCounts(settings)
+        self.votes = RateLimiter(counts, "votes", settings.vote_rate_limit, MINUTE)
+        self.comments = RateLimiter(counts, "comments", settings.comment_rate_limit, TEN_MINUTES)
+        self.submissions = RateLimiter(
+            counts, "submissions", max(settings.daily_submission_limit * 3, 1), HOUR
+        )
+        self._sign_in_addresses = RateLimiter(counts, "sign-in-address", settings.sign_in_rate_limit, HOUR)
+        self._sign_in_clients = RateLimiter(
+            counts, "sign-in-client", settings.sign_in_client_rate_limit, HOUR
+        )
+        self._subscribe_addresses = RateLimiter(
+            counts, "subscribe-address", settings.subscribe_rate_limit, HOUR
+        )
+        self._subscribe_clients = RateLimiter(
+            counts, "subscribe-client", settings.subscribe_client_rate_limit, HOUR
+        )
 
     def member(self, limiter: RateLimiter, user: User, keep: KeptForm | None = None) -> None:
         with _keeping(keep):
