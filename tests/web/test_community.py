@@ -494,6 +494,36 @@ def test_a_hidden_paper_leaves_the_cached_api_answers_at_once(
     assert "2508.00002" in listed()
 
 
+def test_what_one_web_process_hides_or_signs_out_is_gone_from_the_other_at_once(
+    site_settings: Settings, redis_sharing: dict[str, str]
+) -> None:
+    """Two apps sharing one Redis are two web servers of one site, each caching pages and the API
+    for a minute and remembering sessions: a moderator's hiding and a member's sign-out on the first
+    reach the second at its next request."""
+    cached = site_settings.model_copy(update={"page_cache_seconds": 60, **redis_sharing})
+    first, second = create_app(cached), create_app(cached)
+    reader = new_browser(second)
+
+    def listed() -> list[str]:
+        answer = reader.get("/api/daily_papers", params={"date": "2025-08-11"})
+        return [item["paper"]["id"] for item in answer.json()]
+
+    assert "2508.00002" in listed() and "2508.00002" in reader.get("/papers/date/2025-08-11").text
+    mod = new_browser(first)
+    sign_in(mod, cached, "mod@example.org")
+    with write_session(create_db_engine(cached)) as session:
+        grant_moderator(session, "mod@example.org")
+    mod_on_second = TestClient(second, cookies=mod.cookies, follow_redirects=False)
+    assert "mod" in mod_on_second.get("/settings").text  # the second server remembers the session
+    assert moderate(mod, "hide", "paper", "2508.00002", confirmed="1").status_code == 303  # type: ignore[attr-defined]
+    assert "2508.00002" not in listed()
+    assert "2508.00002" not in reader.get("/papers/date/2025-08-11").text
+
+    token = form_token(mod, "/settings")
+    mod.post("/signout", data={"csrf_token": token})
+    assert mod_on_second.get("/settings").status_code == 303, "signed out on every server"
+
+
 @pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/", "/\\evil.example"])
 def test_redirects_never_leave_the_site(browser: TestClient, site_settings: Settings, target: str) -> None:
     sign_in(browser, site_settings, "ada@example.org")

@@ -37,6 +37,7 @@ from dailypapers.settings import Settings, site_secret
 from dailypapers.web.accounts import accounts_router
 from dailypapers.web.api_docs import install_api_docs
 from dailypapers.web.cache import TtlCache
+from dailypapers.web.changes import ChangeSignal
 from dailypapers.web.community import community_router
 from dailypapers.web.feeds import feeds_router
 from dailypapers.web.for_you import for_you_router
@@ -90,12 +91,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The API, feeds and actions come before the pages: /papers/{id}.md, /papers/feed.rss and
     # /papers/{id}/upvote would otherwise read as paper ids.
     secret = site_secret(settings)
-    renderer = Renderer(templates, Csrf(secret), settings.page_cache_seconds)
-    members = Members(engine)
+    # What a moderator hides and who signs out, seen by every web process (through Redis when set).
+    page_changes = ChangeSignal(settings, "pages")
+    renderer = Renderer(templates, Csrf(secret), settings.page_cache_seconds, page_changes)
+    members = Members(engine, ChangeSignal(settings, "sessions"))
     install_api_docs(app)
     limits = Limits(settings)
     semantic = SemanticSearch(settings.data_dir)
-    api_cache: TtlCache[bytes] = TtlCache(settings.page_cache_seconds, cleared_with=renderer.cache)
+    api_cache: TtlCache[bytes] = TtlCache(
+        settings.page_cache_seconds, cleared_with=renderer.cache, changes=page_changes
+    )
     app.include_router(
         papers_router(engine, members, limits, semantic, api_cache, front_list=settings.front_list)
     )

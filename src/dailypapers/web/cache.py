@@ -18,15 +18,23 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, Generic, TypeVar
 
+from dailypapers.web.changes import ChangeSignal
+
 Value = TypeVar("Value")
 
 
 class TtlCache(Generic[Value]):
     """``cleared_with``: another cache whose ``clear`` empties this one too (the API's answers
-    are cleared with the pages, so what a moderator hides leaves both at once)."""
+    are cleared with the pages, so what a moderator hides leaves both at once). ``changes``: the
+    signal by which a ``clear`` in one web process empties the caches of every other."""
 
     def __init__(
-        self, ttl: float, max_entries: int = 2048, *, cleared_with: TtlCache[Any] | None = None
+        self,
+        ttl: float,
+        max_entries: int = 2048,
+        *,
+        cleared_with: TtlCache[Any] | None = None,
+        changes: ChangeSignal | None = None,
     ) -> None:
         self.ttl = ttl
         self.max_entries = max_entries
@@ -37,6 +45,17 @@ class TtlCache(Generic[Value]):
         #: Keys being made right now, with an event set when the making ends.
         self._making: dict[Hashable, threading.Event] = {}
         self._lock = threading.Lock()
+        self._changes = changes
+        self._seen = changes.current() if changes is not None and ttl > 0 else 0
+
+    def _follow_changes(self) -> None:
+        """Forget every entry when another process cleared its cache since this one last looked."""
+        if self._changes is None:
+            return
+        changes = self._changes.current()
+        if changes != self._seen:
+            self._seen = changes
+            self._forget()
 
     def lookup(self, key: Hashable) -> tuple[Value | None, bool]:
         """The value for ``key`` without waiting: fresh, or stale while it is re-made, or ``None``.
@@ -46,6 +65,7 @@ class TtlCache(Generic[Value]):
         """
         if self.ttl <= 0:
             return None, False
+        self._follow_changes()
         with self._lock:
             hit = self._entries.get(key)
             if hit is None:
@@ -72,6 +92,7 @@ class TtlCache(Generic[Value]):
     def get_or_make(self, key: Hashable, make: Callable[[], Value]) -> Value:
         if self.ttl <= 0:
             return make()
+        self._follow_changes()
         while True:
             with self._lock:
                 hit = self._entries.get(key)
@@ -87,8 +108,13 @@ class TtlCache(Generic[Value]):
 
     def clear(self) -> None:
         """Forget every page, and every entry of the caches cleared with this one: after a moderator
-        hides something it must leave the pages and the API at once."""
+        hides something it must leave the pages and the API at once, on every web process."""
+        if self._changes is not None and self.ttl > 0:
+            self._seen = self._changes.bump()
+        self._forget()
+
+    def _forget(self) -> None:
         with self._lock:
             self._entries.clear()
         for other in self._cleared_too:
-            other.clear()
+            other._forget()

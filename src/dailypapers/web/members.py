@@ -18,6 +18,7 @@ from fastapi.responses import RedirectResponse, Response
 from dailypapers.community import accounts
 from dailypapers.community.models import User
 from dailypapers.db.write import read_session
+from dailypapers.web.changes import ChangeSignal
 
 SESSION_COOKIE = "dailypapers_session"
 SESSION_DAYS = 30
@@ -38,13 +39,17 @@ class Members:
     """Finds the member of each request, remembering each session for ``SESSION_MEMORY_SECONDS``.
 
     The memory saves a query on every request of a busy member (each vote, say). Signing out and
-    changes of one's settings are forgotten at once in this process; in the other processes of a
-    server a signed-out or hidden member's session lives on for at most those seconds.
+    changes of one's settings are forgotten at once in this process, and in every other web process
+    at its next request when they share a ``ChangeSignal`` (through Redis); without one, a signed-out
+    or hidden member's session lives on in the other processes for at most those seconds.
     """
 
-    def __init__(self, engine: sa.Engine) -> None:
+    def __init__(self, engine: sa.Engine, changes: ChangeSignal | None = None) -> None:
         self.engine = engine
         self._sessions: dict[str, tuple[float, User | None]] = {}
+        #: Bumped on every ``forget``: the other processes then forget every session they remember.
+        self._changes = changes
+        self._seen = changes.current() if changes is not None else 0
 
     def current(self, request: Request) -> User | None:
         """The member of the request's session cookie, if any and not hidden (cached per request)."""
@@ -59,6 +64,9 @@ class Members:
         secret = request.cookies.get(SESSION_COOKIE)
         if not secret:
             return None
+        if self._changes is not None and (changes := self._changes.current()) != self._seen:
+            self._seen = changes
+            self._sessions.clear()
         remembered = self._sessions.get(secret)
         if remembered is None or remembered[0] < time.monotonic():
             return UNKNOWN
@@ -66,7 +74,10 @@ class Members:
         return remembered[1]
 
     def forget(self, user: User) -> None:
-        """Drop what this process remembers of ``user``'s sessions (after sign-out, new settings)."""
+        """Drop what this process remembers of ``user``'s sessions (after sign-out, new settings),
+        and what every other process remembers of any session."""
+        if self._changes is not None:
+            self._seen = self._changes.bump()
         for secret, (_expires, member) in list(self._sessions.items()):
             if member is not None and member.id == user.id:
                 self._sessions.pop(secret, None)

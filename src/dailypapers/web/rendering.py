@@ -12,6 +12,7 @@ from starlette.background import BackgroundTask
 
 from dailypapers.community.models import User
 from dailypapers.web.cache import TtlCache
+from dailypapers.web.changes import ChangeSignal
 from dailypapers.web.security import Csrf, set_csrf_cookie
 
 #: Stands for the visitor's CSRF token in cached pages, which all visitors share.
@@ -22,10 +23,16 @@ PageParts = tuple[int, str, dict[str, Any]]
 
 
 class Renderer:
-    def __init__(self, templates: Jinja2Templates, csrf: Csrf, cache_seconds: float = 0) -> None:
+    def __init__(
+        self,
+        templates: Jinja2Templates,
+        csrf: Csrf,
+        cache_seconds: float = 0,
+        changes: ChangeSignal | None = None,
+    ) -> None:
         self.templates = templates
         self.csrf = csrf
-        self.cache: TtlCache[tuple[int, str]] = TtlCache(cache_seconds)
+        self.cache: TtlCache[tuple[int, str]] = TtlCache(cache_seconds, changes=changes)
 
     def cached_page(
         self,
