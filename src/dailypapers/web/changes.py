@@ -14,47 +14,38 @@ own, while refusing every page would take the site down with Redis.
 
 from __future__ import annotations
 
-import logging
 import threading
-import time
 
 import redis
 
 from dailypapers.settings import Settings
-
-logger = logging.getLogger(__name__)
+from dailypapers.web.redis_pause import REDIS_TIMEOUT_SECONDS, RedisPause
 
 
 class ChangeSignal:
-    #: One look may take this long: Redis answers a local network in well under a millisecond.
-    REDIS_TIMEOUT_SECONDS = 0.5
-    #: After Redis failed to answer, it is left alone this long (one timeout and one warning per
-    #: process every few seconds rather than on every request).
-    REDIS_PAUSE_SECONDS = 10.0
-
     def __init__(self, settings: Settings, kind: str) -> None:
         self._key = f"{settings.redis_prefix}:changes:{kind}"
         self._redis = (
             redis.Redis.from_url(
                 settings.redis_url,
-                socket_timeout=self.REDIS_TIMEOUT_SECONDS,
-                socket_connect_timeout=self.REDIS_TIMEOUT_SECONDS,
+                socket_timeout=REDIS_TIMEOUT_SECONDS,
+                socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
             )
             if settings.redis_url
             else None
         )
         self._local = 0
-        self._paused_until = 0.0
+        self._redis_pause = RedisPause(f"Other web processes may keep {kind} they should forget")
         self._lock = threading.Lock()
 
     def current(self) -> int:
         """The number of changes so far: when it moved, what was kept may be out of date."""
-        if self._redis is None or time.monotonic() < self._paused_until:
+        if self._redis is None or self._redis_pause.paused:
             return self._local
         try:
             self._local = int(self._redis.get(self._key) or 0)
         except redis.RedisError as error:
-            self._pause(error)
+            self._redis_pause.failed(error)
         return self._local
 
     def bump(self) -> int:
@@ -65,13 +56,5 @@ class ChangeSignal:
             try:
                 self._local = int(self._redis.incr(self._key))
             except redis.RedisError as error:
-                self._pause(error)
+                self._redis_pause.failed(error)
         return self._local
-
-    def _pause(self, error: redis.RedisError) -> None:
-        self._paused_until = time.monotonic() + self.REDIS_PAUSE_SECONDS
-        logger.warning(
-            "Other web processes may show %s for a few seconds more: Redis did not answer (%s)",
-            self._key.rsplit(":", 1)[-1],
-            error,
-        )

@@ -7,7 +7,6 @@ site can neither read the cookie nor forge the signature.
 
 from __future__ import annotations
 
-import logging
 import secrets
 import time
 from collections.abc import Iterable, Iterator
@@ -25,8 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dailypapers.community.models import User
 from dailypapers.settings import Settings
-
-logger = logging.getLogger(__name__)
+from dailypapers.web.redis_pause import REDIS_TIMEOUT_SECONDS, RedisPause
 
 CSRF_COOKIE = "dailypapers_csrf"
 CSRF_FIELD = "csrf_token"
@@ -109,16 +107,8 @@ class LimitCounts:
 
     If Redis does not answer, the action is allowed and a warning logged (fail open): a limit slows
     down abuse, while refusing every vote, comment and sign-in would take the site down with Redis.
-    After a failure, Redis is left alone for ``REDIS_PAUSE_SECONDS``, so that an unreachable server
-    neither holds every request for its timeout nor fills the log.
+    After a failure, Redis is left alone for a while (``RedisPause``).
     """
-
-    #: How long one question to Redis may take: it answers a local network in well under a
-    #: millisecond, and a limit check waiting longer would cost more than it protects.
-    REDIS_TIMEOUT_SECONDS = 0.5
-    #: Long enough that a Redis that is down costs one timeout and one warning per process every
-    #: few seconds; short enough that the limits hold again soon after Redis is back.
-    REDIS_PAUSE_SECONDS = 10.0
 
     def __init__(self, settings: Settings) -> None:
         self.storage: Storage
@@ -127,28 +117,23 @@ class LimitCounts:
                 settings.redis_url,
                 key_prefix=f"{settings.redis_prefix}:limits",
                 wrap_exceptions=True,
-                socket_timeout=self.REDIS_TIMEOUT_SECONDS,
-                socket_connect_timeout=self.REDIS_TIMEOUT_SECONDS,
+                socket_timeout=REDIS_TIMEOUT_SECONDS,
+                socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
             )
         else:
             self.storage = MemoryStorage()
         self.window = MovingWindowRateLimiter(self.storage)
-        self._paused_until = 0.0
+        self._redis_pause = RedisPause("Rate limits not enforced")
 
     def hit(self, item: RateLimitItem, key: str) -> None:
-        if time.monotonic() < self._paused_until:
+        if self._redis_pause.paused:
             return
         try:
             if self.window.hit(item, key):
                 return
             reset_time = self.window.get_window_stats(item, key).reset_time
         except StorageError as error:
-            self._paused_until = time.monotonic() + self.REDIS_PAUSE_SECONDS
-            logger.warning(
-                "Rate limits not enforced for %.0f s: Redis did not answer (%s)",
-                self.REDIS_PAUSE_SECONDS,
-                error.storage_error,
-            )
+            self._redis_pause.failed(error.storage_error)
             return
         raise RateLimited(int(reset_time - time.time()) + 1)
 
