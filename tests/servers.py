@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -9,9 +10,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+import pytest
 import sqlalchemy as sa
 import uvicorn
 from fastapi import FastAPI
+
+
+def without_site_settings(environment: pytest.MonkeyPatch) -> None:
+    """Leave out the developer's DAILYPAPERS_* settings for a site that a module fixture serves: the
+    autouse isolation of conftest is per test, and such a fixture outlives it."""
+    for name in list(os.environ):
+        if name.startswith("DAILYPAPERS_"):
+            environment.delenv(name)
 
 
 def free_port() -> int:

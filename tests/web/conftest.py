@@ -3,7 +3,6 @@ of papers on distinct topics."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,7 +18,7 @@ from dailypapers.papers.service import store_papers
 from dailypapers.settings import Settings
 from dailypapers.web.app import create_app
 from search_papers import TOPICS, make_searchable, paper
-from servers import TopicalSite, serving
+from servers import TopicalSite, serving, without_site_settings
 
 
 @pytest.fixture(scope="module")
@@ -36,10 +35,7 @@ def topical_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TopicalSi
     """search_papers.TOPICS on the list of 3 January 2025, searchable by words and by meaning as after
     `dailypapers index`, served on a free port of 127.0.0.1."""
     with pytest.MonkeyPatch.context() as environment:
-        # The autouse isolation of conftest is per test; this fixture outlives it.
-        for name in list(os.environ):
-            if name.startswith("DAILYPAPERS_"):
-                environment.delenv(name)
+        without_site_settings(environment)
         settings = Settings(data_dir=tmp_path_factory.mktemp("topical") / "data")
         engine = create_db_engine(settings)
         upgrade_database(engine)
@@ -58,9 +54,7 @@ def big_day_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setti
     """A site whose newest day is big_day.BIG_DAY (290 papers, three upvoted), after a quiet day;
     pages are not cached, so each test sees what it did."""
     with pytest.MonkeyPatch.context() as environment:
-        for name in list(os.environ):
-            if name.startswith("DAILYPAPERS_"):
-                environment.delenv(name)
+        without_site_settings(environment)
         settings = Settings(data_dir=tmp_path_factory.mktemp("big-day") / "data", page_cache_seconds=0)
         fill_big_day(settings)
         yield settings

@@ -9,7 +9,6 @@ the database holds.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -33,7 +32,7 @@ from dailypapers.settings import Settings
 from dailypapers.web.app import create_app
 from factories import listed_paper
 from fake_arxiv import FakeArxiv
-from servers import free_port, serving
+from servers import free_port, serving, without_site_settings
 
 playwright = pytest.importorskip("playwright.sync_api")
 expect = playwright.expect
@@ -82,10 +81,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     with FakeArxiv() as arxiv, pytest.MonkeyPatch.context() as environment:
-        # The autouse isolation of conftest is per test; this fixture outlives it.
-        for name in list(os.environ):
-            if name.startswith("DAILYPAPERS_"):
-                environment.delenv(name)
+        without_site_settings(environment)
         environment.chdir(tmp_path_factory.mktemp("community-cwd"))
         settings = Settings(
             data_dir=tmp_path_factory.mktemp("community") / "data",

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import os
 import re
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -29,7 +28,7 @@ from dailypapers.papers.service import store_papers
 from dailypapers.settings import Settings, site_secret
 from dailypapers.web.app import create_app
 from search_papers import TOPICS, paper
-from servers import free_port, serving
+from servers import free_port, serving, without_site_settings
 
 playwright = pytest.importorskip("playwright.sync_api")
 expect = playwright.expect
@@ -59,9 +58,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     with pytest.MonkeyPatch.context() as environment:
-        for name in list(os.environ):
-            if name.startswith("DAILYPAPERS_"):
-                environment.delenv(name)
+        without_site_settings(environment)
         settings = Settings(data_dir=tmp_path_factory.mktemp("digest") / "data", public_url=url)
         engine = create_db_engine(settings)
         upgrade_database(engine)

@@ -41,7 +41,7 @@ from dailypapers.settings import Settings
 from dailypapers.web.app import create_app
 from dailypapers.web.members import SESSION_MEMORY_SECONDS
 from fake_arxiv import FakeArxiv
-from servers import free_port, serving
+from servers import free_port, serving, without_site_settings
 
 playwright = pytest.importorskip("playwright.sync_api")
 expect = playwright.expect
@@ -94,9 +94,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     with FakeArxiv() as arxiv, pytest.MonkeyPatch.context() as environment:
-        for name in list(os.environ):
-            if name.startswith("DAILYPAPERS_"):
-                environment.delenv(name)
+        without_site_settings(environment)
         environment.chdir(tmp_path_factory.mktemp("lab-week-cwd"))
         settings = Settings(
             data_dir=tmp_path_factory.mktemp("lab-week") / "data", public_url=url, arxiv_api_url=arxiv.api_url
