@@ -98,14 +98,12 @@ def _continue_numbering(target: sa.Engine) -> None:
         return
     with target.begin() as connection:
         for table in metadata.sorted_tables:
-            for column in table.primary_key.columns:
-                if column.autoincrement is True or (
-                    column.autoincrement == "auto" and isinstance(column.type, sa.Integer)
-                ):
-                    connection.execute(
-                        sa.text(
-                            "SELECT setval(pg_get_serial_sequence(:table, :column), "
-                            f'COALESCE((SELECT MAX("{column.name}") FROM "{table.name}"), 0) + 1, false)'
-                        ),
-                        {"table": table.name, "column": column.name},
-                    )
+            column = table.autoincrement_column
+            if column is not None:
+                connection.execute(
+                    sa.text(
+                        "SELECT setval(pg_get_serial_sequence(:table, :column), "
+                        f'COALESCE((SELECT MAX("{column.name}") FROM "{table.name}"), 0) + 1, false)'
+                    ),
+                    {"table": table.name, "column": column.name},
+                )
