@@ -1,4 +1,4 @@
-"""`dailypapers worker`: editions fall due by the local clock, and a round runs every job once."""
+"""`dailypapers worker --once`: editions fall due by the local clock, and a round runs every job once."""
 
 from __future__ import annotations
 
@@ -10,15 +10,14 @@ from dailypapers.community.accounts import create_sign_in_link, use_sign_in_link
 from dailypapers.community.submissions import submit_paper
 from dailypapers.db.write import read_session, write_session
 from dailypapers.digest.models import OutboxMessage
-from dailypapers.digest.render import DigestRenderer
-from dailypapers.digest.sender import Sender
-from dailypapers.digest.service import DigestLinks, confirm, subscribe
-from dailypapers.ingest.polite import PoliteSession
-from dailypapers.mail.transport import MaildirTransport, transport_from_settings
+from dailypapers.digest.service import confirm, subscribe
+from dailypapers.digest.tasks import DueEdition, due_editions
+from dailypapers.mail.transport import MaildirTransport
 from dailypapers.papers.rules import ListingRules
 from dailypapers.papers.service import store_papers
+from dailypapers.queue import JobResources
 from dailypapers.settings import Settings
-from dailypapers.worker import DueEdition, due_editions, run_round
+from dailypapers.worker import run_once
 from fake_arxiv import FakeArxiv
 from search_papers import TOPICS, paper
 
@@ -42,15 +41,14 @@ def test_a_round_indexes_builds_and_sends(sqlite_engine: sa.Engine, settings: Se
     with write_session(sqlite_engine) as session:
         store_papers(session, [paper(i, *fields) for i, fields in TOPICS.items()], rules=ListingRules())
         confirm(session, subscribe(session, "reader@example.org").subscriber_id)
-    sender = Sender(
-        sqlite_engine, settings, transport_from_settings(settings), DigestRenderer(settings, DigestLinks("s"))
-    )
-    line = run_round(sqlite_engine, settings, sender, at("2025-01-04T08:00"))
+    runtime = JobResources(settings)
+    line = run_once(runtime, at("2025-01-04T08:00"))
     assert line.startswith(
-        "worker round: submissions none; embedded 6; editions daily 2025-01-03 (+1); sent 1; waiting 0"
+        "worker round: submissions none; indexed 6; embedded 6; published 6; "
+        "editions daily 2025-01-03 (+1); sent 1; waiting 0"
     )
-    again = run_round(sqlite_engine, settings, sender, at("2025-01-04T09:00"))
-    assert "embedded 0; editions none; sent 0" in again
+    again = run_once(runtime, at("2025-01-04T09:00"))
+    assert "indexed 0; embedded 0; published 0; editions none; sent 0" in again
     with read_session(sqlite_engine) as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 1
     assert [mail["To"] for mail in MaildirTransport(settings.data_dir / "maildir").messages()] == [
@@ -67,14 +65,7 @@ def test_a_round_fetches_submitted_papers_through_the_workers_one_arxiv_session(
         ada = use_sign_in_link(session, create_sign_in_link(session, "ada@example.org"))
     for arxiv_id in ("2306.09299", "2304.14118"):
         assert submit_paper(sqlite_engine, paced, ada, arxiv_id).outcome == "queued"
-    sender = Sender(
-        sqlite_engine,
-        paced,
-        transport_from_settings(paced),
-        DigestRenderer(paced, DigestLinks("s")),
-    )
-    arxiv = PoliteSession.from_settings(paced)
-    line = run_round(sqlite_engine, paced, sender, at("2025-01-04T08:00"), arxiv=arxiv)
+    line = run_once(JobResources(paced), at("2025-01-04T08:00"))
     assert "; submissions 2 listed, 0 failed, 0 to retry;" in line
     [harvest] = fake_arxiv.requests_to("/oai")
     [request] = fake_arxiv.requests_to("/api/query")

@@ -382,14 +382,9 @@ def index(
 
 
 def _digest_parts(settings: Settings, engine: sa.Engine) -> Any:
-    from dailypapers.digest.render import DigestRenderer
     from dailypapers.digest.sender import Sender
-    from dailypapers.digest.service import DigestLinks
-    from dailypapers.mail.transport import transport_from_settings
-    from dailypapers.settings import site_secret
 
-    renderer = DigestRenderer(settings, DigestLinks(site_secret(settings)))
-    return Sender(engine, settings, transport_from_settings(settings), renderer)
+    return Sender.from_settings(engine, settings)
 
 
 @digest_app.command("build")
@@ -466,7 +461,7 @@ def digest_preview(
 @submissions_app.command("fetch")
 def submissions_fetch() -> None:
     """Fetch the submitted papers waiting for arXiv (one request) and list them; `dailypapers worker`
-    does it every round."""
+    does it every `DAILYPAPERS_SUBMISSION_FETCH_SECONDS`."""
     from dailypapers.community.tasks import fetch_submissions
 
     settings = Settings()
@@ -478,16 +473,44 @@ def submissions_fetch() -> None:
 
 @app.command()
 def worker(
-    once: bool = typer.Option(False, help="run one round and stop (for cron or tests)"),
+    once: bool = typer.Option(False, help="run every job once, print the health line and stop (cron, tests)"),
+    workers: int = typer.Option(1, min=1, help="jobs run side by side in this process (threads)"),
 ) -> None:
-    """Run the site's jobs on a schedule: harvest (if enabled), fetch submitted papers, index, build
-    editions, send mail."""
-    from dailypapers.worker import run_worker
+    """Take the site's jobs from the queue: harvest (if enabled), fetch submitted papers, index,
+    embed, publish vectors, build editions, send mail. Start as many as you like, anywhere."""
+    import datetime as dt
+
+    from dailypapers.queue import JobResources
+    from dailypapers.worker import run_once, run_worker
+
+    runtime = JobResources(Settings())
+    with interruptible():
+        if once:
+            typer.echo(run_once(runtime, dt.datetime.now(dt.UTC)))
+        else:
+            run_worker(runtime, workers=workers)
+
+
+@app.command()
+def jobs(
+    forget: bool = typer.Option(False, help="clear the parked runs after listing them"),
+) -> None:
+    """List the background jobs, their schedule, what waits in the queue, and the runs parked after
+    their last retry, with their error."""
+    from dailypapers.queue import JobResources, build_queue, forget_parked, parked_jobs
 
     settings = Settings()
-    engine = open_database(settings)
-    with interruptible():
-        run_worker(engine, settings, _digest_parts(settings, engine), once=once)
+    queue = build_queue(settings, lambda: JobResources(settings))
+    for name, seconds in queue.periods.items():
+        typer.echo(f"{name}: every {seconds:g} s")
+    typer.echo(f"queued {queue.pending_count()}, waiting to retry {queue.scheduled_count()}")
+    parked = parked_jobs(queue)
+    for run in parked:
+        typer.echo(f"parked {run.at} {run.job}: {run.error}")
+    if forget:
+        typer.echo(f"forgot {forget_parked(queue)} parked run(s)")
+    elif not parked:
+        typer.echo("no parked runs")
 
 
 @app.command()

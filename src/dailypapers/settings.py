@@ -88,7 +88,8 @@ class Settings(BaseSettings):
         "dailypapers",
         min_length=1,
         description="Start of the name of every key the site writes to Redis, so that several sites "
-        "share one Redis server.",
+        "share one Redis server (the task queue's keys end with it instead, letters and digits only: "
+        "`huey.redis.dailypapers`).",
     )
 
     arxiv_api_url: str = Field(
@@ -172,10 +173,33 @@ class Settings(BaseSettings):
         description="Permanent refusals (5xx) in a row after which an address gets no more mail.",
     )
     worker_interval_seconds: float = Field(
-        300.0, gt=0, description="Pause between two rounds of `dailypapers worker`."
+        300.0,
+        ge=1,
+        description="Seconds from one run of a periodic job of `dailypapers worker` to the next (harvest, "
+        "index, embed, publish vectors, build editions, send mail); each runs once per such period "
+        "however many workers there are.",
+    )
+    submission_fetch_seconds: float = Field(
+        60.0,
+        ge=1,
+        description="Seconds from one fetch of the papers members submitted to the next (one arXiv request "
+        "each), so a member waits about this long to see their paper listed.",
     )
     worker_harvest: bool = Field(
-        False, description="Whether `dailypapers worker` harvests new papers from arXiv (OAI-PMH) each round."
+        False,
+        description="Whether `dailypapers worker` harvests new papers from arXiv (OAI-PMH) each period.",
+    )
+    job_retries: int = Field(
+        4,
+        ge=0,
+        le=20,
+        description="Retries of a failed background job before it is parked (`dailypapers jobs`).",
+    )
+    job_retry_delay_seconds: float = Field(
+        60.0,
+        ge=0,
+        description="Seconds before the first retry of a failed background job; each next wait is twice "
+        "as long.",
     )
 
     @field_validator("digest_timezone")

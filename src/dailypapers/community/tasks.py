@@ -1,5 +1,5 @@
-"""Background jobs of the community, each a plain idempotent function that a worker round, a CLI
-command (``dailypapers submissions fetch``) or a task queue can call."""
+"""Background jobs of the community (see ``dailypapers.queue``), each a plain idempotent function
+that the worker, a CLI command (``dailypapers submissions fetch``) or a test can call."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from dailypapers.ingest.polite import MAX_RETRY_AFTER_SECONDS, ArxivUnavailable
 from dailypapers.papers import queries
 from dailypapers.papers.ids import ArxivId
 from dailypapers.papers.models import LISTING_ENTRIES
+from dailypapers.queue import JobRuntime, periodic_job
 from dailypapers.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -94,6 +95,13 @@ def fetch_submissions(
 
         update_search_index(engine)
     return FetchRound(listed=listed, failed=failed)
+
+
+@periodic_job("submissions", every=lambda settings: settings.submission_fetch_seconds)
+def fetch_submitted_papers(runtime: JobRuntime, moment: dt.datetime) -> FetchRound:
+    """``fetch_submissions`` through the worker's one paced session to arXiv."""
+    settings = runtime.settings
+    return fetch_submissions(runtime.engine, settings, client=ArxivApiClient(settings, runtime.arxiv))
 
 
 def _claim(engine: sa.Engine, settings: Settings, moment: dt.datetime) -> list[str]:

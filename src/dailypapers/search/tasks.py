@@ -1,0 +1,37 @@
+"""Background jobs of search (see ``dailypapers.queue``): new papers become findable by their
+words, then by their meaning, and every web server sees the new vectors."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from dailypapers.queue import JobRuntime, periodic_job
+from dailypapers.search.embedding import ModelMissing, default_embedder
+from dailypapers.search.semantic import embed_new_papers
+from dailypapers.search.service import update_search_index, update_vectors_file
+
+
+@periodic_job("indexed")
+def index_new_papers(runtime: JobRuntime, moment: dt.datetime) -> int:
+    """Add the papers not yet in the keyword index; how many."""
+    return update_search_index(runtime.engine)
+
+
+@periodic_job("embedded")
+def embed_papers(runtime: JobRuntime, moment: dt.datetime) -> int | str:
+    """Store the vectors of the papers that lack one; how many (or that the model is missing)."""
+    try:
+        embedder = default_embedder()
+    except ModelMissing:
+        return "no model"
+    return embed_new_papers(runtime.engine, embedder)
+
+
+@periodic_job("published")
+def publish_vectors(runtime: JobRuntime, moment: dt.datetime) -> int | str:
+    """Bring the vector index file in the data dir up to the stored vectors; how many it took in."""
+    try:
+        embedder = default_embedder()
+    except ModelMissing:
+        return "no model"
+    return update_vectors_file(runtime.engine, runtime.settings.data_dir, embedder)
