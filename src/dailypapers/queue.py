@@ -1,9 +1,9 @@
 """The site's background jobs on huey: what a job is, how a domain declares one, and the queue.
 
 Each domain declares its jobs in its own ``tasks.py`` with ``@periodic_job(...)`` (as warehouse's
-``add_periodic_task``), a plain idempotent function of the worker's ``JobRuntime`` and the moment it
-runs. ``dailypapers worker`` runs them on a huey consumer; ``dailypapers worker --once`` calls each
-in turn, in the order of ``JOB_MODULES``.
+``add_periodic_task``), a plain idempotent function of the worker's ``JobRuntime`` and the moment
+it runs for (the start of its period). ``dailypapers worker`` runs them on a huey consumer;
+``dailypapers worker --once`` calls each in turn, in the order of ``JOB_MODULES``.
 
 Why huey (``bench/queue.py`` measures it): one library covers both kinds of site. ``SqliteHuey``
 keeps the queue in ``queue.db`` in the data dir, so one machine needs no server; with
@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import huey
 import huey.consumer
+import huey.storage
 from huey import signals
 
 from dailypapers.settings import Settings
@@ -182,19 +183,27 @@ class PeriodOnceHuey(huey.Huey):  # type: ignore[misc]  # huey ships no type hin
         self.periods = periods
 
     def read_periodic(self, timestamp: dt.datetime | None) -> list[huey.api.PeriodicTask]:
+        """The periodic tasks this scheduler is the first to ask for in their current period, each
+        told that period's start (``period_start``, seconds since the epoch) as its moment."""
         timestamp = timestamp or self._get_timestamp()
-        return [task for task in super().read_periodic(timestamp) if self.claim_period(task.name, timestamp)]
+        claimed = []
+        for task in super().read_periodic(timestamp):
+            start = self.claim_period(task.name, timestamp)
+            if start is not None:
+                task.kwargs = {"period_start": start}
+                claimed.append(task)
+        return claimed
 
-    def claim_period(self, name: str, timestamp: dt.datetime) -> bool:
-        """Whether this scheduler is the first to ask for the period of ``name`` that holds
-        ``timestamp`` (naive UTC, as huey keeps time); clears the claim of two periods before, which
-        no scheduler whose clock is off by less than a period asks for any more."""
+    def claim_period(self, name: str, timestamp: dt.datetime) -> float | None:
+        """The start of the period of ``name`` that holds ``timestamp`` (naive UTC, as huey keeps
+        time) if this scheduler is the first to claim it, else ``None``. Clears the claim of two
+        periods before, which no scheduler whose clock is off by less than a period asks for."""
         period = self.periods[name]
         start = calendar.timegm(timestamp.utctimetuple()) // period * period
         if not self.storage.put_if_empty(f"period:{name}:{start:.0f}", b"1"):
-            return False
+            return None
         self.storage.delete_data(f"period:{name}:{start - 2 * period:.0f}")
-        return True
+        return start
 
 
 def build_queue(
@@ -207,10 +216,11 @@ def build_queue(
     periods = {job.name: job.every(settings) for job in jobs if job.enabled(settings)}
     storage: dict[str, Any]
     if settings.redis_url:
-        storage = {"storage_class": huey.RedisStorage, "url": settings.redis_url}
+        storage = {"storage_class": huey.storage.RedisStorage, "url": settings.redis_url}
     else:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        storage = {"storage_class": huey.SqliteStorage, "filename": str(settings.data_dir / "queue.db")}
+        filename = str(settings.data_dir / "queue.db")
+        storage = {"storage_class": huey.storage.SqliteStorage, "filename": filename}
     queue = PeriodOnceHuey(settings.redis_prefix, periods, **storage)
     for job in jobs:
         if job.name in periods:
@@ -229,8 +239,8 @@ def build_queue(
 
 
 def _add_task(queue: huey.Huey, job: Job, runtime: Callable[[], JobRuntime], settings: Settings) -> None:
-    def run() -> object:
-        return job.run(runtime(), dt.datetime.now(dt.UTC))
+    def run(period_start: float) -> object:
+        return job.run(runtime(), dt.datetime.fromtimestamp(period_start, dt.UTC))
 
     run.__module__ = job.run.__module__
     queue.periodic_task(
