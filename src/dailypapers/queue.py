@@ -5,7 +5,7 @@ Each domain declares its jobs in its own ``tasks.py`` with ``@periodic_job(...)`
 it runs for (the start of its period). ``dailypapers worker`` runs them on a huey consumer;
 ``dailypapers worker --once`` calls each in turn, in the order of ``JOB_MODULES``.
 
-Why huey (``bench/queue.py`` measures it): one library covers both kinds of site. ``SqliteHuey``
+Why huey (``bench/task_queue.py`` measures it): one library covers both kinds of site. ``SqliteHuey``
 keeps the queue in ``queue.db`` in the data dir, so one machine needs no server; with
 ``DAILYPAPERS_REDIS_URL`` the queue lives in Redis, which the scaled-out site runs anyway for its
 rate limits and changes. procrastinate needs PostgreSQL (no embedded path) and dramatiq has no

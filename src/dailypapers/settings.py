@@ -190,10 +190,7 @@ class Settings(BaseSettings):
         description="Whether `dailypapers worker` harvests new papers from arXiv (OAI-PMH) each period.",
     )
     job_retries: int = Field(
-        4,
-        ge=0,
-        le=20,
-        description="Retries of a failed background job before it is parked (`dailypapers jobs`).",
+        4, ge=0, le=20, description="Retries of a failed background job before it is parked."
     )
     job_retry_delay_seconds: float = Field(
         60.0,
