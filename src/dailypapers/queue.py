@@ -9,7 +9,10 @@ Why huey (``bench/task_queue.py`` measures it): one library covers both kinds of
 keeps the queue in ``queue.db`` in the data dir, so one machine needs no server; with
 ``DAILYPAPERS_REDIS_URL`` the queue lives in Redis, which the scaled-out site runs anyway for its
 rate limits and changes. procrastinate needs PostgreSQL (no embedded path) and dramatiq has no
-server-less broker, so each would leave one of the two sites on something home-made.
+server-less broker, so each would leave one of the two sites on something home-made. Speed does
+not decide: the site enqueues a few jobs a minute, and on 2 busy cores huey runs ~1,000 no-op jobs/s
+on SQLite (a job waits 20 ms for an idle worker, p50) and ~2,200/s on Redis (1 ms), where
+procrastinate runs 63/s (23 ms).
 
 What huey does not give, and how we get it:
 
