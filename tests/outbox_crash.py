@@ -100,9 +100,12 @@ def send_with_kills(
                 deadline = time.monotonic() + 120
                 while process.poll() is None and _waiting(engine) and time.monotonic() < deadline:
                     time.sleep(0.05)
-                if process.poll() is None:
-                    process.send_signal(signal.SIGINT)
-            assert process.wait(timeout=120) in (0, -signal.SIGKILL), log.read_text()
+                try:
+                    process.wait(timeout=5)  # a sender ends on its own once nothing waits
+                except subprocess.TimeoutExpired:
+                    process.send_signal(signal.SIGINT)  # a worker stops at its current job's end
+            returned = process.wait(timeout=120)
+            assert returned in (0, -signal.SIGKILL), f"exit {returned}: {log.read_text()}"
             time.sleep(LEASE_SECONDS + 0.1)  # the killed sender's lease runs out
             if not _waiting(engine):
                 return killed
