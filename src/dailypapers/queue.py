@@ -37,6 +37,7 @@ import importlib
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
@@ -243,7 +244,10 @@ def build_queue(
 
 def _add_task(queue: huey.Huey, job: Job, runtime: Callable[[], JobRuntime], settings: Settings) -> None:
     def run(period_start: float) -> object:
-        return job.run(runtime(), dt.datetime.fromtimestamp(period_start, dt.UTC))
+        started = time.monotonic()
+        done = job.run(runtime(), dt.datetime.fromtimestamp(period_start, dt.UTC))
+        log.info("%s: %s %s (%.1f s)", job.name, job.label, done, time.monotonic() - started)
+        return done
 
     run.__module__ = job.run.__module__
     queue.periodic_task(

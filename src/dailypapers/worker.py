@@ -37,7 +37,9 @@ def run_once(runtime: JobRuntime, moment: dt.datetime) -> str:
 
 
 def run_worker(runtime: JobRuntime, *, workers: int = 1) -> None:
-    """Take jobs from the queue with ``workers`` threads until stopped (SIGINT or SIGTERM)."""
+    """Take jobs from the queue with ``workers`` threads until stopped (SIGINT or SIGTERM); each
+    job's outcome is logged, as ``--once`` prints its health line."""
+    logging.getLogger("dailypapers.queue").setLevel(logging.INFO)
     queue = build_queue(runtime.settings, lambda: runtime)
     storage = "Redis" if runtime.settings.redis_url else runtime.settings.data_dir / "queue.db"
     schedule = ", ".join(f"{name} every {seconds:g} s" for name, seconds in queue.periods.items())
