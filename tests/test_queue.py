@@ -27,6 +27,7 @@ from dailypapers.queue import (
     consumer,
     parked_jobs,
     registered_jobs,
+    run_soon,
 )
 from dailypapers.settings import Settings
 from outbox_crash import BATCH, fill, resent_copies, send_with_kills, sending_environment
@@ -131,6 +132,24 @@ def test_a_periodic_job_runs_once_per_period_with_three_workers(queue_settings: 
     ordered = sorted(periods)
     assert len(ordered) >= 3
     assert ordered == [ordered[0] + dt.timedelta(seconds=2 * n) for n in range(len(ordered))]
+
+
+def test_a_job_can_be_run_soon_beside_its_schedule(settings: Settings) -> None:
+    """As the web does when a member submits a paper the catalog lacks."""
+    runs: list[dt.datetime] = []
+
+    def fetch_what_members_asked_for(runtime: JobRuntime, moment: dt.datetime) -> None:
+        runs.append(moment)
+
+    queue = build_queue(
+        settings, lambda: JobResources(settings), [a_job(fetch_what_members_asked_for, every=3600)]
+    )
+    with consuming(queue):
+        wait_for(lambda: len(runs) == 1, seconds=10)  # this hour's run
+        asked = dt.datetime.now(dt.UTC)
+        run_soon(queue, fetch_what_members_asked_for)
+        wait_for(lambda: len(runs) == 2, seconds=10)
+    assert runs[1] - asked < dt.timedelta(seconds=1)
 
 
 @pytest.mark.slow

@@ -185,6 +185,8 @@ class PeriodOnceHuey(huey.Huey):  # type: ignore[misc]  # huey ships no type hin
     def __init__(self, name: str, periods: dict[str, float], **options: Any) -> None:
         super().__init__(name, results=False, **options)
         self.periods = periods
+        #: The huey task of each job, by the job's name.
+        self.tasks: dict[str, huey.api.TaskWrapper] = {}
 
     def read_periodic(self, timestamp: dt.datetime | None) -> list[huey.api.PeriodicTask]:
         """The periodic tasks this scheduler is the first to ask for in their current period, each
@@ -242,7 +244,7 @@ def build_queue(
     return queue
 
 
-def _add_task(queue: huey.Huey, job: Job, runtime: Callable[[], JobRuntime], settings: Settings) -> None:
+def _add_task(queue: PeriodOnceHuey, job: Job, runtime: Callable[[], JobRuntime], settings: Settings) -> None:
     def run(period_start: float) -> object:
         started = time.monotonic()
         done = job.run(runtime(), dt.datetime.fromtimestamp(period_start, dt.UTC))
@@ -250,13 +252,21 @@ def _add_task(queue: huey.Huey, job: Job, runtime: Callable[[], JobRuntime], set
         return done
 
     run.__module__ = job.run.__module__
-    queue.periodic_task(
+    queue.tasks[job.name] = queue.periodic_task(
         lambda timestamp: True,  # each scheduler asks every minute; PeriodOnceHuey keeps one per period
         name=job.name,
         retries=settings.job_retries,
         retry_delay=settings.job_retry_delay_seconds,
         retry_backoff=RETRY_BACKOFF,
     )(run)
+
+
+def run_soon(queue: PeriodOnceHuey, job: Callable[[JobRuntime, dt.datetime], object]) -> None:
+    """Have a worker run the periodic ``job`` as soon as one is free, beside its schedule: for
+    work someone waits for, as a paper a member just submitted. Does nothing if the job is off."""
+    task = queue.tasks.get(job.__name__)
+    if task is not None:
+        task(period_start=time.time())
 
 
 @dataclass(frozen=True)
