@@ -12,33 +12,46 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
 from dailypapers.api import papers
 from dailypapers.api.errors import install_error_handlers
+from dailypapers.health import failed_checks
 from dailypapers.runtime import Runtime
 from dailypapers.settings import Settings
 from dailypapers.web import accounts, community, feeds, for_you, pages, search, subscribe
 from dailypapers.web.api_docs import install_api_docs
-from dailypapers.web.dependencies import WebParts
+from dailypapers.web.dependencies import RuntimeDep, WebParts
 from dailypapers.web.errors import install_page_errors
 from dailypapers.web.rendering import WEB_DIR
 from dailypapers.web.security import SecurityHeaders
+
+#: Read once: browsers, feed readers and bookmarks ask for it on their first visit.
+FAVICON = (WEB_DIR / "static" / "favicon.svg").read_bytes()
+#: A day: a new icon reaches every browser by the next day.
+FAVICON_CACHE = "public, max-age=86400"
 
 site = APIRouter(include_in_schema=False)
 
 
 @site.get("/healthz")
-def healthz() -> Response:
-    """Liveness for load balancers, and the empty route the HTTP benchmark measures against."""
-    return Response("ok", media_type="text/plain")
+async def healthz(runtime: RuntimeDep) -> Response:
+    """For load balancers: 200 ``ok`` while the database (and each shared part of the runtime,
+    ``dailypapers.health.CHECKS``) answers, else 503 naming what failed."""
+    failed = await failed_checks(runtime)
+    headers = {"Cache-Control": "no-store"}
+    if failed:
+        return Response("; ".join(failed), 503, headers=headers, media_type="text/plain")
+    return Response("ok", headers=headers, media_type="text/plain")
 
 
 @site.get("/favicon.ico")
 def favicon() -> Response:
-    """For browsers, feed readers and bookmarks that ask here instead of reading the icon link."""
-    return FileResponse(WEB_DIR / "static" / "favicon.svg", media_type="image/svg+xml")
+    """For browsers, feed readers and bookmarks that ask here instead of reading the icon link; also
+    the route the HTTP benchmarks measure pages against, as it does nothing else (a plain ``def``,
+    answered through the thread pool like most routes)."""
+    return Response(FAVICON, media_type="image/svg+xml", headers={"Cache-Control": FAVICON_CACHE})
 
 
 @asynccontextmanager
