@@ -29,6 +29,7 @@ from dailypapers.settings import Settings
 
 if TYPE_CHECKING:
     from dailypapers.community.tasks import FetchRound
+    from dailypapers.runtime import Runtime
 
 log = logging.getLogger("dailypapers.worker")
 
@@ -128,11 +129,12 @@ def run_round(
     return f"worker round: {'; '.join(parts)}; took {time.monotonic() - started:.1f} s"
 
 
-def run_worker(engine: sa.Engine, settings: Settings, sender: Sender, *, once: bool = False) -> None:
+def run_worker(runtime: Runtime, *, once: bool = False) -> None:
+    settings, sender = runtime.settings, runtime.digest_sender()
     arxiv = PoliteSession.from_settings(settings)
     while True:
         started = time.monotonic()
-        print(run_round(engine, settings, sender, dt.datetime.now(dt.UTC), arxiv=arxiv), flush=True)
+        print(run_round(runtime.engine, settings, sender, dt.datetime.now(dt.UTC), arxiv=arxiv), flush=True)
         if once:
             return
         time.sleep(max(0.0, settings.worker_interval_seconds - (time.monotonic() - started)))
