@@ -47,22 +47,18 @@ def test_healthz_answers_ok_while_the_database_answers(db_settings: Settings) ->
     assert answer.headers["cache-control"] == "no-store"
 
 
-def test_healthz_answers_503_naming_a_postgresql_server_that_refuses(
-    settings: Settings, closed_port: int
+@pytest.mark.parametrize("broken", ["a PostgreSQL server that refuses", "a SQLite file that cannot open"])
+def test_healthz_answers_503_naming_the_database_when_it_cannot_be_reached(
+    settings: Settings, tmp_path: Path, closed_port: int, broken: str
 ) -> None:
-    site = site_with_database(settings, f"postgresql+psycopg://postgres@127.0.0.1:{closed_port}/papers")
-    answer = site.get("/healthz")
+    url = {
+        "a PostgreSQL server that refuses": f"postgresql+psycopg://postgres@127.0.0.1:{closed_port}/papers",
+        "a SQLite file that cannot open": f"sqlite:///{tmp_path}/unmounted/dailypapers.db",
+    }[broken]
+    answer = site_with_database(settings, url).get("/healthz")
     assert (answer.status_code, answer.text) == (503, "database: OperationalError")
     assert answer.headers["cache-control"] == "no-store"
-    assert "127.0.0.1" not in answer.text  # the details go to the log, not to whoever asks
-
-
-def test_healthz_answers_503_when_the_sqlite_file_cannot_be_opened(
-    settings: Settings, tmp_path: Path
-) -> None:
-    site = site_with_database(settings, f"sqlite:///{tmp_path}/unmounted/dailypapers.db")
-    answer = site.get("/healthz")
-    assert (answer.status_code, answer.text) == (503, "database: OperationalError")
+    assert "127.0.0.1" not in answer.text and "unmounted" not in answer.text  # details go to the log
 
 
 def test_healthz_answers_503_in_time_when_the_database_never_answers(
