@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 
 import sqlalchemy as sa
 
@@ -32,17 +33,41 @@ def database_answers(runtime: Runtime) -> None:
 #: Each check by the name its failure is reported under; one that raises has failed.
 CHECKS: dict[str, Callable[[Runtime], None]] = {"database": database_answers}
 
-#: Checks run here, one at a time: one that hangs (a database that never answers a connection) then
-#: holds one thread, not one more per probe.
-_checking = ThreadPoolExecutor(max_workers=1, thread_name_prefix="health-check")
+#: Each check runs in a daemon thread of its own, one at a time: one that hangs (a database that never
+#: answers a connection) then holds one thread, not one more per probe, and does not hold up the
+#: process when it stops.
+_running = {name: threading.Lock() for name in CHECKS}
+
+
+def _started(name: str, runtime: Runtime) -> Future[None] | None:
+    """The outcome of check ``name``, started now; None while its previous run has not ended."""
+    if not _running[name].acquire(blocking=False):
+        return None
+    outcome: Future[None] = Future()
+    outcome.set_running_or_notify_cancel()  # a running future outlives the probe that stops waiting
+
+    def run() -> None:
+        try:
+            CHECKS[name](runtime)
+            outcome.set_result(None)
+        except Exception as error:
+            outcome.set_exception(error)
+        finally:
+            _running[name].release()
+
+    threading.Thread(target=run, name=f"health-check-{name}", daemon=True).start()
+    return outcome
 
 
 async def failed_checks(runtime: Runtime) -> list[str]:
     """One line per failed check, ``name: reason``; empty when every check passed."""
     failed = []
-    for name, check in CHECKS.items():
+    for name in CHECKS:
+        outcome = _started(name, runtime)
         try:
-            await asyncio.wait_for(asyncio.wrap_future(_checking.submit(check, runtime)), CHECK_SECONDS)
+            if outcome is None:  # its previous run still waits for an answer
+                raise TimeoutError
+            await asyncio.wait_for(asyncio.wrap_future(outcome), CHECK_SECONDS)
         except TimeoutError:
             log.warning("health check %s: no answer within %g s", name, CHECK_SECONDS)
             failed.append(f"{name}: no answer within {CHECK_SECONDS:g} s")

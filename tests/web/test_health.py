@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -68,6 +69,10 @@ def test_healthz_answers_503_in_time_when_the_database_never_answers(
     answer = site.get("/healthz")
     assert (answer.status_code, answer.text) == (503, f"database: no answer within {CHECK_SECONDS:g} s")
     assert answer.elapsed.total_seconds() < CHECK_SECONDS + 1
+    again = site.get("/healthz")
+    assert again.status_code == 503
+    # The first check still waits for the silent server; the second started no other thread.
+    assert [thread.name for thread in threading.enumerate()].count("health-check-database") == 1
 
 
 def test_the_favicon_answers_from_memory_with_a_day_of_caching(site: TestClient) -> None:
