@@ -46,7 +46,8 @@ import huey.storage
 import psycopg
 import redis
 
-from dailypapers.queue import JobResources, PeriodOnceHuey, build_queue, consumer
+from dailypapers.queue import PeriodOnceHuey, build_queue, consumer
+from dailypapers.runtime import Runtime
 from dailypapers.settings import Settings
 
 #: Pause between two latency samples: long enough that a worker has gone back to waiting.
@@ -213,13 +214,13 @@ def main() -> None:
     rows = [baseline(options.jobs)]
     with tempfile.TemporaryDirectory() as data_dir:
         settings = Settings(data_dir=Path(data_dir))
-        queue = build_queue(settings, lambda: JobResources(settings), [])
+        queue = build_queue(settings, lambda: Runtime.from_settings(settings), [])
         rows.append(
             measure_huey("huey + SQLite (default)", queue, options.jobs, options.samples, options.workers)
         )
     redis_settings = Settings(redis_url=options.redis, redis_prefix=f"benchqueue{uuid.uuid4().hex[:8]}")
     if reachable(lambda: redis.Redis.from_url(options.redis).ping()):
-        queue = build_queue(redis_settings, lambda: JobResources(redis_settings), [])
+        queue = build_queue(redis_settings, lambda: Runtime.from_settings(redis_settings), [])
         rows.append(measure_huey("huey + Redis", queue, *sizes))
     if reachable(lambda: psycopg.connect(options.postgres).close()):
         rows.append(measure_huey_postgres(options.postgres, *sizes))

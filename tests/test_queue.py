@@ -20,7 +20,6 @@ from typer.testing import CliRunner
 from dailypapers.cli import app
 from dailypapers.queue import (
     Job,
-    JobResources,
     JobRuntime,
     PeriodOnceHuey,
     build_queue,
@@ -29,6 +28,7 @@ from dailypapers.queue import (
     registered_jobs,
     run_soon,
 )
+from dailypapers.runtime import Runtime
 from dailypapers.settings import Settings
 from outbox_crash import BATCH, fill, resent_copies, send_with_kills, sending_environment
 from smtp_sink import SmtpServer
@@ -72,7 +72,7 @@ def queue_settings(request: pytest.FixtureRequest, settings: Settings) -> Iterat
     if request.param == "redis":
         settings = settings.model_copy(update=request.getfixturevalue("redis_sharing"))
     yield settings
-    build_queue(settings, lambda: JobResources(settings), []).flush()
+    build_queue(settings, lambda: Runtime.from_settings(settings), []).flush()
 
 
 def test_every_domain_declares_its_jobs_in_its_tasks_module() -> None:
@@ -97,7 +97,9 @@ def test_a_failing_job_is_retried_with_backoff_then_parked_with_its_error(
         raise ConnectionError("the server is down")
 
     quick = settings.model_copy(update={"job_retries": 2, "job_retry_delay_seconds": 1})
-    queue = build_queue(quick, lambda: JobResources(quick), [a_job(call_a_server_that_is_down, every=3600)])
+    queue = build_queue(
+        quick, lambda: Runtime.from_settings(quick), [a_job(call_a_server_that_is_down, every=3600)]
+    )
     with consuming(queue):
         wait_for(lambda: parked_jobs(queue), seconds=20)
     assert len(tries) == 3
@@ -126,7 +128,9 @@ def test_a_periodic_job_runs_once_per_period_with_three_workers(queue_settings: 
             periods.append(moment)
 
     job = a_job(count_the_run, every=2)
-    queues = [build_queue(queue_settings, lambda: JobResources(queue_settings), [job]) for _ in range(3)]
+    queues = [
+        build_queue(queue_settings, lambda: Runtime.from_settings(queue_settings), [job]) for _ in range(3)
+    ]
     with consuming(*queues):
         time.sleep(7)
     ordered = sorted(periods)
@@ -142,7 +146,7 @@ def test_a_job_can_be_run_soon_beside_its_schedule(settings: Settings) -> None:
         runs.append(moment)
 
     queue = build_queue(
-        settings, lambda: JobResources(settings), [a_job(fetch_what_members_asked_for, every=3600)]
+        settings, lambda: Runtime.from_settings(settings), [a_job(fetch_what_members_asked_for, every=3600)]
     )
     with consuming(queue):
         wait_for(lambda: len(runs) == 1, seconds=10)  # this hour's run

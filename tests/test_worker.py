@@ -15,7 +15,7 @@ from dailypapers.digest.tasks import DueEdition, due_editions
 from dailypapers.mail.transport import MaildirTransport
 from dailypapers.papers.rules import ListingRules
 from dailypapers.papers.service import store_papers
-from dailypapers.queue import JobResources
+from dailypapers.runtime import Runtime
 from dailypapers.settings import Settings
 from dailypapers.worker import run_once
 from fake_arxiv import FakeArxiv
@@ -42,7 +42,7 @@ def test_a_round_indexes_builds_and_sends(engine: sa.Engine, db_settings: Settin
     with write_session(engine) as session:
         store_papers(session, [paper(i, *fields) for i, fields in TOPICS.items()], rules=ListingRules())
         confirm(session, subscribe(session, "reader@example.org").subscriber_id)
-    runtime = JobResources(settings)
+    runtime = Runtime.from_settings(settings)
     line = run_once(runtime, at("2025-01-04T08:00"))
     indexed = 6 if engine.dialect.name == "sqlite" else 0  # PostgreSQL keeps its tsvector itself
     assert line.startswith(
@@ -67,7 +67,7 @@ def test_a_round_fetches_submitted_papers_through_the_workers_one_arxiv_session(
         ada = use_sign_in_link(session, create_sign_in_link(session, "ada@example.org"))
     for arxiv_id in ("2306.09299", "2304.14118"):
         assert submit_paper(sqlite_engine, paced, ada, arxiv_id).outcome == "queued"
-    line = run_once(JobResources(paced), at("2025-01-04T08:00"))
+    line = run_once(Runtime.from_settings(paced), at("2025-01-04T08:00"))
     assert "; submissions 2 listed, 0 failed, 0 to retry;" in line
     [harvest] = fake_arxiv.requests_to("/oai")
     [request] = fake_arxiv.requests_to("/api/query")

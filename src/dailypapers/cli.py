@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 import typer
@@ -30,12 +30,14 @@ from rich.progress import (
 )
 
 from dailypapers.db.engine import create_db_engine
-from dailypapers.db.migrate import upgrade_database
 from dailypapers.db.write import read_session, write_session
 from dailypapers.ingest.report import IngestReport
 from dailypapers.papers.text import count_of
 from dailypapers.progress import ProgressHook
 from dailypapers.settings import Settings
+
+if TYPE_CHECKING:
+    from dailypapers.runtime import Runtime
 
 app = typer.Typer(
     help="Daily Papers: new arXiv papers every day, ranked by the community.", no_args_is_help=True
@@ -64,10 +66,11 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-def open_database(settings: Settings) -> sa.Engine:
-    engine = create_db_engine(settings)
-    upgrade_database(engine)
-    return engine
+def open_runtime() -> Runtime:
+    """The runtime of the environment's settings, its database upgraded: where every command starts."""
+    from dailypapers.runtime import Runtime
+
+    return Runtime.from_settings(Settings())
 
 
 @contextmanager
@@ -114,9 +117,8 @@ def interruptible() -> Iterator[None]:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate the database to the newest schema (also done on every start)."""
-    settings = Settings()
-    open_database(settings)
-    typer.echo(f"database at {settings.sqlalchemy_url} is up to date")
+    runtime = open_runtime()
+    typer.echo(f"database at {runtime.settings.sqlalchemy_url} is up to date")
 
 
 @db_app.command("copy")
@@ -159,9 +161,7 @@ def db_copy(
     )
 
 
-def index_for_search(
-    engine: sa.Engine, settings: Settings, *, embed: bool = False, rebuild: bool = False
-) -> None:
+def index_for_search(runtime: Runtime, *, embed: bool = False, rebuild: bool = False) -> None:
     """Make stored papers findable: by their words, then (with the model installed) by meaning.
 
     Embedding is slow (about 27 papers a CPU-second), so ingest commands leave it to
@@ -171,6 +171,7 @@ def index_for_search(
     from dailypapers.search.semantic import embed_new_papers, papers_waiting_for_embedding
     from dailypapers.search.service import update_search_index, update_vectors_file
 
+    engine = runtime.engine
     with interruptible(), progress_bar("indexing for search", unit="papers") as advance:
         indexed = update_search_index(engine, progress=advance)
     # On stderr with the progress bars: stdout ends with the command's own report.
@@ -192,7 +193,9 @@ def index_for_search(
                 f"{count_of(waiting, 'paper')} waiting for `dailypapers index` to embed them", highlight=False
             )
     with interruptible(), progress_bar("vector index", unit="papers") as advance:
-        added = update_vectors_file(engine, settings.data_dir, embedder, rebuild=rebuild, progress=advance)
+        added = update_vectors_file(
+            engine, runtime.settings.data_dir, embedder, rebuild=rebuild, progress=advance
+        )
     console.print(f"{count_of(added, 'paper')} added to the vector index", highlight=False)
 
 
@@ -209,8 +212,8 @@ def _import_file(path: Path, kind: str, *, index: bool = True) -> None:
 
     if not path.is_file():
         raise fail(f"no such file: {path}")
-    settings = Settings()
-    engine = open_database(settings)
+    runtime = open_runtime()
+    engine, settings = runtime.engine, runtime.settings
     parse = snapshot_record if kind == "snapshot" else listing_record
     with (
         interruptible(),
@@ -230,7 +233,7 @@ def _import_file(path: Path, kind: str, *, index: bool = True) -> None:
 
         store_shipped_vectors(engine, Path(str(SAMPLE_VECTORS)))
     if index:
-        index_for_search(engine, settings)
+        index_for_search(runtime)
 
 
 @ingest_app.command("snapshot")
@@ -275,15 +278,15 @@ def ingest_ids(
         parsed = arxiv_api.parse_id_arguments(ids)
     except InvalidArxivId as error:
         raise fail(str(error)) from None
-    settings = Settings()
-    engine = open_database(settings)
+    runtime = open_runtime()
+    engine, settings = runtime.engine, runtime.settings
     try:
         with interruptible(), progress_bar("fetching from the arXiv API", total=len(parsed)) as advance:
             report, missing = arxiv_api.ingest_ids(engine, settings, parsed, progress=advance)
     except (ArxivUnavailable, arxiv.ArxivError, requests.RequestException) as error:
         raise fail(f"arXiv API unavailable: {error}", 1) from None
     print_report(report)
-    index_for_search(engine, settings)
+    index_for_search(runtime)
     if missing:
         raise fail(f"arXiv does not know: {', '.join(missing)}", 1)
 
@@ -317,8 +320,8 @@ def ingest_oai(
         raise fail("--from is after --until")
     if metadata_format not in oai.METADATA_FORMATS:
         raise fail(f"--format must be one of {', '.join(oai.METADATA_FORMATS)}")
-    settings = Settings()
-    engine = open_database(settings)
+    runtime = open_runtime()
+    engine, settings = runtime.engine, runtime.settings
     request = oai.HarvestRequest(start, end, set_spec, metadata_format)
     try:
         with interruptible(), progress_bar("harvesting arXiv OAI-PMH") as advance:
@@ -326,7 +329,7 @@ def ingest_oai(
     except (ArxivUnavailable, oai.OaiError, requests.RequestException) as error:
         raise fail(f"harvest stopped, run again to resume: {error}", 1) from None
     print_report(report)
-    index_for_search(engine, settings)
+    index_for_search(runtime)
 
 
 @admin_app.command("grant")
@@ -348,7 +351,7 @@ def _change_moderator(email: str, *, grant: bool) -> str:
     from dailypapers.community.accounts import InvalidEmail, grant_moderator, revoke_moderator
     from dailypapers.community.moderation import record_operator_action
 
-    engine = open_database(Settings())
+    engine = open_runtime().engine
     try:
         with write_session(engine) as session:
             user = (grant_moderator if grant else revoke_moderator)(session, email)
@@ -372,19 +375,12 @@ def index(
     """Make stored papers searchable by words and by meaning (embedding new and changed papers)."""
     from dailypapers.search.keyword import rebuild_index
 
-    settings = Settings()
-    engine = open_database(settings)
+    runtime = open_runtime()
     if rebuild:
-        with console.status("rebuilding the search index"), write_session(engine) as session:
+        with console.status("rebuilding the search index"), write_session(runtime.engine) as session:
             rebuild_index(session)
         typer.echo("search index rebuilt")
-    index_for_search(engine, settings, embed=embed, rebuild=rebuild)
-
-
-def _digest_parts(settings: Settings, engine: sa.Engine) -> Any:
-    from dailypapers.digest.sender import Sender
-
-    return Sender.from_settings(engine, settings)
+    index_for_search(runtime, embed=embed, rebuild=rebuild)
 
 
 @digest_app.command("build")
@@ -399,8 +395,8 @@ def digest_build(
     from dailypapers.papers.queries import newest_listing_day
 
     day = _parse_day(date, "--date")
-    settings = Settings()
-    engine = open_database(settings)
+    runtime = open_runtime()
+    engine, settings = runtime.engine, runtime.settings
     if day is None:
         with read_session(engine) as session:
             day = newest_listing_day(session)
@@ -424,11 +420,10 @@ def digest_send() -> None:
 
     from dailypapers.digest.sender import waiting
 
-    settings = Settings()
-    engine = open_database(settings)
+    runtime = open_runtime()
     with interruptible():
-        report = asyncio.run(_digest_parts(settings, engine).send_due())
-    with read_session(engine) as session:
+        report = asyncio.run(runtime.digest_sender.send_due())
+    with read_session(runtime.engine) as session:
         left = waiting(session)
     typer.echo(f"{report.summary()}; {left} still to send (retries, or with another sender)")
 
@@ -445,15 +440,12 @@ def digest_preview(
     """Write the HTML of one subscriber's digest to a file, sending nothing."""
     from dailypapers.digest.preview import preview
 
-    settings = Settings()
-    engine = open_database(settings)
+    runtime = open_runtime()
     try:
-        html, text = preview(
-            engine, _digest_parts(settings, engine), email, _parse_day(date, "--date"), weekly
-        )
+        html, text = preview(runtime.engine, runtime.digest_sender, email, _parse_day(date, "--date"), weekly)
     except ValueError as error:
         raise fail(str(error), 1) from None
-    target = out or settings.data_dir / "digest-preview.html"
+    target = out or runtime.settings.data_dir / "digest-preview.html"
     target.write_text(html)
     typer.echo(f"wrote {target} ({len(text.splitlines())} lines of text part)")
 
@@ -464,10 +456,9 @@ def submissions_fetch() -> None:
     does it every `DAILYPAPERS_SUBMISSION_FETCH_SECONDS`."""
     from dailypapers.community.tasks import fetch_submissions
 
-    settings = Settings()
-    engine = open_database(settings)
+    runtime = open_runtime()
     with interruptible():
-        fetched = fetch_submissions(engine, settings)
+        fetched = fetch_submissions(runtime.engine, runtime.settings)
     typer.echo(f"submitted papers fetched from arXiv: {fetched}")
 
 
@@ -480,10 +471,9 @@ def worker(
     embed, publish vectors, build editions, send mail. Start as many as you like, anywhere."""
     import datetime as dt
 
-    from dailypapers.queue import JobResources
     from dailypapers.worker import run_once, run_worker
 
-    runtime = JobResources(Settings())
+    runtime = open_runtime()
     with interruptible():
         if once:
             typer.echo(run_once(runtime, dt.datetime.now(dt.UTC)))
@@ -497,10 +487,9 @@ def jobs(
 ) -> None:
     """List the background jobs, their schedule, what waits in the queue, and the runs parked after
     their last retry, with their error."""
-    from dailypapers.queue import JobResources, build_queue, forget_parked, parked_jobs
+    from dailypapers.queue import forget_parked, parked_jobs
 
-    settings = Settings()
-    queue = build_queue(settings, lambda: JobResources(settings))
+    queue = open_runtime().queue
     for name, seconds in queue.periods.items():
         typer.echo(f"{name}: every {seconds:g} s")
     typer.echo(f"queued {queue.pending_count()}, waiting to retry {queue.scheduled_count()}")
@@ -525,11 +514,15 @@ def serve(
     """Serve the site and the API."""
     import uvicorn
 
-    settings = Settings()
-    open_database(settings)
+    from dailypapers.web.app import create_app
+
+    # Built here, the runtime upgrades the database once before any process serves. One process
+    # serves it; with several, each builds its own (create_app without arguments), as engines and
+    # their connections cannot cross into another process.
+    runtime = open_runtime()
     uvicorn.run(
-        "dailypapers.web.app:create_app",
-        factory=True,
+        create_app(runtime) if workers == 1 else "dailypapers.web.app:create_app",
+        factory=workers > 1,
         host=host,
         port=port,
         workers=workers,

@@ -36,7 +36,6 @@ import datetime as dt
 import importlib
 import json
 import logging
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -134,51 +133,6 @@ def registered_jobs() -> list[Job]:
     return sorted(_registered.values(), key=lambda job: order[job.run.__module__])
 
 
-@dataclass
-class JobResources:
-    """The parts jobs use, built lazily from the settings, once per worker process.
-
-    Stands in for the site's one composition root until the worker takes it from there."""
-
-    settings: Settings
-
-    def __post_init__(self) -> None:
-        self._lock = threading.Lock()
-        self._engine: sa.Engine | None = None
-        self._sender: Sender | None = None
-        self._arxiv: PoliteSession | None = None
-
-    @property
-    def engine(self) -> sa.Engine:
-        with self._lock:
-            if self._engine is None:
-                from dailypapers.db.engine import create_db_engine
-                from dailypapers.db.migrate import upgrade_database
-
-                self._engine = create_db_engine(self.settings)
-                upgrade_database(self._engine)
-            return self._engine
-
-    @property
-    def digest_sender(self) -> Sender:
-        engine = self.engine
-        with self._lock:
-            if self._sender is None:
-                from dailypapers.digest.sender import Sender
-
-                self._sender = Sender.from_settings(engine, self.settings)
-            return self._sender
-
-    @property
-    def arxiv(self) -> PoliteSession:
-        with self._lock:
-            if self._arxiv is None:
-                from dailypapers.ingest.polite import PoliteSession
-
-                self._arxiv = PoliteSession.from_settings(self.settings)
-            return self._arxiv
-
-
 class PeriodOnceHuey(huey.Huey):  # type: ignore[misc]  # huey ships no type hints
     """A huey whose schedulers enqueue each periodic job once per period between them all."""
 
@@ -263,10 +217,17 @@ def _add_task(queue: PeriodOnceHuey, job: Job, runtime: Callable[[], JobRuntime]
 
 def run_soon(queue: PeriodOnceHuey, job: Callable[[JobRuntime, dt.datetime], object]) -> None:
     """Have a worker run the periodic ``job`` as soon as one is free, beside its schedule: for
-    work someone waits for, as a paper a member just submitted. Does nothing if the job is off."""
+    work someone waits for, as a paper a member just submitted. Does nothing if the job is off.
+
+    Only a wish: the job's schedule runs it anyway, so a queue that cannot be reached (Redis down)
+    is logged and the caller, often a web request, goes on."""
     task = queue.tasks.get(job.__name__)
-    if task is not None:
+    if task is None:
+        return
+    try:
         task(period_start=time.time())
+    except Exception:  # whatever the storage raises; the next period does the work
+        log.warning("could not ask for %s at once; its schedule will run it", job.__name__, exc_info=True)
 
 
 @dataclass(frozen=True)

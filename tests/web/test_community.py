@@ -18,6 +18,8 @@ from dailypapers.db.engine import create_db_engine
 from dailypapers.db.write import write_session
 from dailypapers.mail.transport import MaildirTransport
 from dailypapers.papers.rules import ListingRules
+from dailypapers.queue import build_queue
+from dailypapers.runtime import Runtime
 from dailypapers.papers.service import store_papers
 from dailypapers.search.service import update_search_index
 from dailypapers.settings import Settings
@@ -316,11 +318,14 @@ def test_submitting_an_unknown_paper_answers_at_once_and_shows_how_its_fetch_sta
     sign_in(browser, site_settings, "ada@example.org")
     token = form_token(browser, "/submit")
     fake_arxiv.hold_after(0)  # an arXiv that never answers: the member must not wait for it
+    jobs = build_queue(site_settings, lambda: Runtime.from_settings(site_settings))
+    queued_before = jobs.pending_count()
     started = time.monotonic()
     new = browser.post("/submit", data={"csrf_token": token, "paper": "https://arxiv.org/abs/2306.09299v2"})
     assert time.monotonic() - started < 2
     assert new.status_code == 303 and new.headers["location"] == "/submit?fetching=2306.09299"
     assert fake_arxiv.requests == [], "arXiv is never called while a member waits"
+    assert jobs.pending_count() == queued_before + 1, "a worker is asked to fetch it at once"
     waiting = browser.get(new.headers["location"]).text
     assert "Fetching 2306.09299 from arXiv; it will appear on today's list." in waiting
     assert '2306.09299 <span class="meta">is waiting to be fetched from arXiv.</span>' in waiting

@@ -21,11 +21,11 @@ from dailypapers.community.models import User
 from dailypapers.db.write import read_session, write_session
 from dailypapers.digest.models import Edition, OutboxMessage, Subscriber
 from dailypapers.digest.render import Card, DigestRenderer
-from dailypapers.digest.service import DigestLinks, now
+from dailypapers.digest.service import now
 from dailypapers.mail.message import OutgoingMail
-from dailypapers.mail.transport import MailTransport, PermanentFailure, transport_from_settings
+from dailypapers.mail.transport import MailTransport, PermanentFailure
 from dailypapers.recommend.feed import CandidatePool, Pick, candidate_pool, picks_for_members
-from dailypapers.settings import Settings, site_secret
+from dailypapers.settings import Settings
 
 #: The longest wait between two tries of a message refused for now.
 MAX_BACKOFF = dt.timedelta(hours=6)
@@ -107,12 +107,6 @@ class Sender:
         self.retry_base = dt.timedelta(seconds=60)
         self.lease = dt.timedelta(seconds=settings.digest_lease_seconds)
         self._editions: dict[int, EditionContent] = {}
-
-    @classmethod
-    def from_settings(cls, engine: sa.Engine, settings: Settings) -> Sender:
-        """The site's sender: its mail transport, and links signed with its secret."""
-        renderer = DigestRenderer(settings, DigestLinks(site_secret(settings)))
-        return cls(engine, settings, transport_from_settings(settings), renderer)
 
     def _edition(self, session: Session, edition_id: int) -> EditionContent:
         if edition_id not in self._editions:

@@ -9,7 +9,6 @@ import datetime as dt
 import hashlib
 from email.utils import format_datetime, parsedate_to_datetime
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from feedgen.feed import FeedGenerator
@@ -20,40 +19,46 @@ from dailypapers.papers import queries
 from dailypapers.papers.models import ListingEntry, Paper
 from dailypapers.papers.periods import InvalidPeriod, parse_period
 from dailypapers.papers.text import plain_text
+from dailypapers.web.dependencies import EngineDep, SettingsDep
 from dailypapers.web.pages import CATEGORY, PageNotFound
 
 MEDIA_TYPES = {"rss": "application/rss+xml; charset=utf-8", "atom": "application/atom+xml; charset=utf-8"}
 
 
-def feeds_router(engine: sa.Engine, site_name: str) -> APIRouter:
-    router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False)
 
-    @router.get("/papers/feed.{kind}")
-    def feed(request: Request, kind: str, date: str | None = None, category: str | None = None) -> Response:
-        """The newest day's whole list, or the list of ``?date=YYYY-MM-DD``; ``?category=cs.CV`` keeps
-        the papers of one arXiv category (cross-lists included, as arXiv's own listings do)."""
-        if kind not in MEDIA_TYPES:
-            raise PageNotFound("Feeds are feed.rss and feed.atom.")
-        if category is not None and not CATEGORY.fullmatch(category[:64]):
-            raise PageNotFound(f"There is no arXiv category {category[:64]!r}; categories look like cs.CV.")
-        with read_session(engine) as session:
-            day = _day(date) if date else queries.newest_listing_day(session)
-            listed = community.ranked_entries(session, day, day, limit=None) if day else []
-            entries = [
-                (item.entry, item.paper)
-                for item in listed
-                if item.entry is not None and (category is None or category in item.paper.categories)
-            ]
-        etag, modified = _validators(kind + (category or ""), entries)
-        headers = {"ETag": etag, "Cache-Control": "public, max-age=300"}
-        if modified:
-            headers["Last-Modified"] = format_datetime(modified, usegmt=True)
-        if _not_modified(request, etag, modified):
-            return Response(status_code=304, headers=headers)
-        body = _render(kind, entries, day, str(request.base_url).rstrip("/"), site_name, category)
-        return Response(body, media_type=MEDIA_TYPES[kind], headers=headers)
 
-    return router
+@router.get("/papers/feed.{kind}")
+def feed(
+    request: Request,
+    engine: EngineDep,
+    settings: SettingsDep,
+    kind: str,
+    date: str | None = None,
+    category: str | None = None,
+) -> Response:
+    """The newest day's whole list, or the list of ``?date=YYYY-MM-DD``; ``?category=cs.CV`` keeps
+    the papers of one arXiv category (cross-lists included, as arXiv's own listings do)."""
+    if kind not in MEDIA_TYPES:
+        raise PageNotFound("Feeds are feed.rss and feed.atom.")
+    if category is not None and not CATEGORY.fullmatch(category[:64]):
+        raise PageNotFound(f"There is no arXiv category {category[:64]!r}; categories look like cs.CV.")
+    with read_session(engine) as session:
+        day = _day(date) if date else queries.newest_listing_day(session)
+        listed = community.ranked_entries(session, day, day, limit=None) if day else []
+        entries = [
+            (item.entry, item.paper)
+            for item in listed
+            if item.entry is not None and (category is None or category in item.paper.categories)
+        ]
+    etag, modified = _validators(kind + (category or ""), entries)
+    headers = {"ETag": etag, "Cache-Control": "public, max-age=300"}
+    if modified:
+        headers["Last-Modified"] = format_datetime(modified, usegmt=True)
+    if _not_modified(request, etag, modified):
+        return Response(status_code=304, headers=headers)
+    body = _render(kind, entries, day, str(request.base_url).rstrip("/"), settings.site_name, category)
+    return Response(body, media_type=MEDIA_TYPES[kind], headers=headers)
 
 
 def _day(text: str) -> dt.date:

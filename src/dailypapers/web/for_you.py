@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
@@ -13,8 +12,7 @@ from dailypapers.db.write import read_session
 from dailypapers.papers import queries
 from dailypapers.papers.models import Paper
 from dailypapers.recommend.feed import for_you
-from dailypapers.web.members import Members
-from dailypapers.web.rendering import Renderer
+from dailypapers.web.dependencies import EngineDep, MembersDep, RendererDep
 
 #: Papers shown to a reader the feed knows nothing about on a site where nothing was upvoted yet:
 #: as many as the feed would pick.
@@ -28,33 +26,37 @@ def dismissed_paper(session: Session, paper_id: str | None) -> Paper | None:
     return queries.paper_by_id(session, paper_id)
 
 
-def for_you_router(engine: sa.Engine, renderer: Renderer, members: Members) -> APIRouter:
-    router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False)
 
-    @router.get("/for-you", response_class=HTMLResponse)
-    def for_you_page(request: Request, dismissed: str | None = None) -> HTMLResponse:
-        user = members.current(request)
-        with read_session(engine) as session:
-            picks, personal = for_you(session, user)
-            listed = community.listed_papers(session, [pick.paper_id for pick in picks])
-            newest_day = None
-            if not listed:  # a fresh site: nothing upvoted this week, nothing followed
-                newest_day, listed = community.newest_listed(session, limit=FRESH_SITE_PAPERS)
-            voted = upvoted_among(session, user, [item.paper.id for item in listed])
-            just_dismissed = dismissed_paper(session, dismissed) if user else None
-        reasons = {pick.paper_id: pick.reason for pick in picks}
-        return renderer.page(
-            request,
-            "for_you.html",
-            user=user,
-            listed=listed,
-            reasons=reasons,
-            personal=personal,
-            voted=voted,
-            dismissable=personal,
-            next_path="/for-you",
-            just_dismissed=just_dismissed,
-            newest_day=newest_day,
-        )
 
-    return router
+@router.get("/for-you", response_class=HTMLResponse)
+def for_you_page(
+    request: Request,
+    engine: EngineDep,
+    renderer: RendererDep,
+    members: MembersDep,
+    dismissed: str | None = None,
+) -> HTMLResponse:
+    user = members.current(request)
+    with read_session(engine) as session:
+        picks, personal = for_you(session, user)
+        listed = community.listed_papers(session, [pick.paper_id for pick in picks])
+        newest_day = None
+        if not listed:  # a fresh site: nothing upvoted this week, nothing followed
+            newest_day, listed = community.newest_listed(session, limit=FRESH_SITE_PAPERS)
+        voted = upvoted_among(session, user, [item.paper.id for item in listed])
+        just_dismissed = dismissed_paper(session, dismissed) if user else None
+    reasons = {pick.paper_id: pick.reason for pick in picks}
+    return renderer.page(
+        request,
+        "for_you.html",
+        user=user,
+        listed=listed,
+        reasons=reasons,
+        personal=personal,
+        voted=voted,
+        dismissable=personal,
+        next_path="/for-you",
+        just_dismissed=just_dismissed,
+        newest_day=newest_day,
+    )

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
+from pathlib import Path
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
 from starlette.background import BackgroundTask
 
 from dailypapers.community.models import User
+from dailypapers.papers.text import plain_text
+from dailypapers.search.keyword import MATCH_END, MATCH_START
 from dailypapers.web.cache import TtlCache
 from dailypapers.web.changes import ChangeSignal
 from dailypapers.web.security import Csrf, set_csrf_cookie
@@ -20,6 +24,22 @@ _TOKEN_SLOT = "\x00csrf-token\x00"
 
 #: What a cached page is made from: its status, template and context.
 PageParts = tuple[int, str, dict[str, Any]]
+WEB_DIR = Path(__file__).parent
+
+
+def site_templates(site_name: str) -> Jinja2Templates:
+    """The pages' templates, with the filters they use and the site's name."""
+    templates = Jinja2Templates(directory=WEB_DIR / "templates")
+    templates.env.filters["plain"] = plain_text
+    templates.env.filters["highlighted"] = highlighted
+    templates.env.globals["site_name"] = site_name
+    return templates
+
+
+def highlighted(snippet: str) -> Markup:
+    """The snippet as HTML: its text escaped, the matched words in ``<mark>``."""
+    text = str(escape(plain_text(snippet)))
+    return Markup(text.replace(MATCH_START, "<mark>").replace(MATCH_END, "</mark>"))
 
 
 class Renderer:
