@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 import typer
@@ -23,6 +23,7 @@ from rich.progress import (
     DownloadColumn,
     MofNCompleteColumn,
     Progress,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
@@ -36,6 +37,9 @@ from dailypapers.ingest.report import IngestReport
 from dailypapers.papers.text import count_of
 from dailypapers.progress import ProgressHook
 from dailypapers.settings import Settings
+
+if TYPE_CHECKING:
+    from dailypapers.db.copy import CopiedTable, CopyProgress
 
 app = typer.Typer(
     help="Daily Papers: new arXiv papers every day, ranked by the community.", no_args_is_help=True
@@ -91,6 +95,26 @@ def progress_bar(
         yield advance
 
 
+@contextmanager
+def table_bars() -> Iterator[CopyProgress]:
+    """A bar for each table (or the pages of a SQLite file) a copy goes through."""
+    columns = [TextColumn("{task.description:<20}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    with Progress(*columns, console=console) as bars:
+        tasks: dict[str, TaskID] = {}
+
+        def advance(table: str, done: int, total: int) -> None:
+            if table not in tasks:
+                tasks[table] = bars.add_task(table, total=total)
+            bars.update(tasks[table], completed=done, total=total)
+
+        yield advance
+
+
+def print_row_counts(tables: list[CopiedTable]) -> None:
+    for table in tables:
+        typer.echo(f"{table.name}: {count_of(table.rows, 'row')}")
+
+
 def print_report(report: IngestReport) -> None:
     for skipped in report.skipped[:20]:
         console.print(
@@ -136,26 +160,61 @@ def db_copy(
             pass
     except (sa.exc.ArgumentError, sa.exc.OperationalError, ModuleNotFoundError) as error:
         raise fail(f"cannot open {to}: {str(error).splitlines()[0]}") from None
-    columns = [TextColumn("{task.description:<20}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
-    with interruptible(), Progress(*columns, console=console) as bars:
-        tasks: dict[str, Any] = {}
-
-        def advance(table: str, done: int, total: int) -> None:
-            if table not in tasks:
-                tasks[table] = bars.add_task(table, total=total)
-            bars.update(tasks[table], completed=done)
-
+    with interruptible(), table_bars() as advance:
         try:
             copied = copy_database(source, target, progress=advance)
         except CopyRefused as refused:
-            raise fail(str(refused)) from None
+            raise fail(f"{refused}; copy into a new database") from None
     with interruptible(), progress_bar("indexing for search", unit="papers") as advance_index:
         update_search_index(target, progress=advance_index)
-    for table in copied:
-        typer.echo(f"{table.name}: {count_of(table.rows, 'row')}")
+    print_row_counts(copied)
     typer.echo(
         f"copied to {target.url.render_as_string(hide_password=True)}; every table holds as many rows as "
         "the source. Point DAILYPAPERS_DATABASE_URL there and run `dailypapers index` on each web server."
+    )
+
+
+@app.command("backup")
+def backup(
+    path: Path = typer.Argument(..., help="the backup file to write (replaced if it exists)"),
+) -> None:
+    """Write a snapshot of the whole database to one SQLite file, while the site keeps running; it
+    restores into SQLite or PostgreSQL."""
+    from dailypapers.db.backup import backup_database
+    from dailypapers.db.migrate import HEAD_REVISION
+
+    if path.is_dir() or not path.parent.is_dir():
+        raise fail(f"cannot write {path}: give a file in an existing directory")
+    engine = open_database(Settings())
+    with interruptible(), table_bars() as advance:
+        tables = backup_database(engine, path, progress=advance)
+    print_row_counts(tables)
+    typer.echo(f"backup of schema {HEAD_REVISION} written to {path}")
+
+
+@app.command("restore")
+def restore(
+    path: Path = typer.Argument(..., help="a file written by `dailypapers backup`"),
+    replace: bool = typer.Option(False, "--replace", help="replace everything the database holds"),
+) -> None:
+    """Make the site's database hold what a backup holds (stop the site first); an empty database
+    unless --replace is given."""
+    from dailypapers.db.backup import BackupRefused, restore_database
+
+    if not path.is_file():
+        raise fail(f"no such file: {path}")
+    settings = Settings()
+    engine = open_database(settings)
+    with interruptible(), table_bars() as advance:
+        try:
+            tables = restore_database(path, engine, replace=replace, progress=advance)
+        except BackupRefused as refused:
+            raise fail(str(refused)) from None
+    index_for_search(engine, settings, embed=False, rebuild=True)
+    print_row_counts(tables)
+    typer.echo(
+        f"restored {path} into {engine.url.render_as_string(hide_password=True)}. "
+        "Run `dailypapers index --no-embed --rebuild` on each other web server to rebuild its vector index."
     )
 
 
