@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
+import httpx
 import pytest
 import sqlalchemy as sa
 import uvicorn
@@ -47,6 +51,49 @@ def serving(app: FastAPI, port: int | None = None) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+#: How long ``dailypapers serve`` may take to answer its first request.
+SERVE_START_SECONDS = 20
+
+
+@contextmanager
+def serving_in_process(
+    environment: dict[str, str], log: Path, *, port: int | None = None, workers: int = 1
+) -> Iterator[str]:
+    """``dailypapers serve`` in a process of its own on 127.0.0.1, with ``environment`` (``DAILYPAPERS_*``
+    settings) added to this process's; yields its base URL once ``/healthz`` answers, stops it after.
+    Its output goes to ``log``, shown when it does not start."""
+    port = port or free_port()
+    with log.open("wb") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "dailypapers", "serve", "--port", str(port), "--workers", str(workers)],
+            env={**os.environ, **environment},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + SERVE_START_SECONDS
+        while not _answers(f"{url}/healthz"):
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the server did not start:\n{log.read_text()}")
+            time.sleep(0.1)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=1).status_code == 200
+    except httpx.TransportError:
+        return False
 
 
 @dataclass(frozen=True)
