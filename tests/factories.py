@@ -6,8 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import httpx
 import sqlalchemy as sa
-from fastapi.testclient import TestClient
 
 from dailypapers.community.accounts import create_sign_in_link, use_sign_in_link
 from dailypapers.community.comments import add_comment
@@ -38,7 +38,7 @@ def listed_paper(arxiv_id: str, day: dt.date, **changes: object) -> PaperRecord:
     return PaperRecord.build(**fields)  # type: ignore[arg-type]
 
 
-def form_token(client: TestClient, path: str = "/") -> str:
+def form_token(client: httpx.Client, path: str = "/") -> str:
     """The CSRF token of the forms on ``path``, as a browser would find it (the cookie comes along)."""
     match = re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).text)
     assert match is not None, f"no form on {path}"

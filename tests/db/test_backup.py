@@ -79,6 +79,15 @@ def backed_up_site(monkeypatch: pytest.MonkeyPatch, settings: Settings, backup: 
     return engine
 
 
+@pytest.fixture
+def site_backup(
+    db_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[sa.Engine, Path]:
+    """A site on each database, and its backup."""
+    backup = tmp_path / "site.backup"
+    return backed_up_site(monkeypatch, db_settings, backup), backup
+
+
 def test_a_sqlite_site_is_restored_whole_on_a_new_machine(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -150,11 +159,10 @@ def test_a_postgresql_site_is_put_back_as_it_was_backed_up(
 
 
 def test_a_postgresql_backup_restores_into_sqlite(
-    db_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    site_backup: tuple[sa.Engine, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Both ways between the databases, and SQLite to SQLite over an existing site with --replace."""
-    backup = tmp_path / "site.backup"
-    source = backed_up_site(monkeypatch, db_settings, backup)
+    source, backup = site_backup
 
     lab = Settings(data_dir=tmp_path / "lab-again")
     target = use_database(monkeypatch, lab)
@@ -172,10 +180,9 @@ def test_a_postgresql_backup_restores_into_sqlite(
 
 
 def test_restore_refuses_what_it_cannot_restore_and_changes_nothing(
-    db_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    site_backup: tuple[sa.Engine, Path], tmp_path: Path
 ) -> None:
-    backup = tmp_path / "site.backup"
-    engine = backed_up_site(monkeypatch, db_settings, backup)
+    engine, backup = site_backup
     before = contents(engine)
 
     not_a_backup = tmp_path / "notes.txt"

@@ -1,0 +1,177 @@
+"""Two machines: two web servers, each a ``dailypapers serve`` process with a data dir of its own (no
+shared files), sharing one PostgreSQL database and one Redis server, used over HTTP as browsers use
+them. What a member or a moderator does on one is seen on the other at its next request.
+
+Still to come, with the work they depend on: a paper harvested by one worker found by meaning on both
+servers (vectors in PostgreSQL instead of each data dir's file), and a worker killed in the middle of
+a digest send losing and doubling nothing (workers on the task queue).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from email.message import EmailMessage
+from pathlib import Path
+
+import httpx
+import pytest
+
+from conftest import POSTGRES_AVAILABLE, POSTGRES_URL
+from dailypapers.community.accounts import create_sign_in_link, grant_moderator, use_sign_in_link
+from dailypapers.db.engine import create_db_engine
+from dailypapers.db.migrate import upgrade_database
+from dailypapers.db.write import write_session
+from dailypapers.mail.transport import MaildirTransport
+from dailypapers.papers.rules import ListingRules
+from dailypapers.papers.service import store_papers
+from dailypapers.settings import Settings
+from factories import form_token, listed_paper
+from servers import serving_in_processes
+
+DAY = dt.date(2025, 8, 4)
+PAPERS = [f"2508.{n:05d}" for n in range(1, 6)]
+#: Votes one member may cast per minute, in all: small so the test reaches it.
+VOTE_LIMIT = 6
+MODERATOR = "mod@field.example.org"
+
+
+@dataclass(frozen=True)
+class Machine:
+    url: str
+    data_dir: Path
+
+    def browser(self, cookies: httpx.Cookies | None = None) -> httpx.Client:
+        return httpx.Client(base_url=self.url, cookies=cookies, follow_redirects=False, timeout=10)
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest) -> str:
+    """A fresh PostgreSQL database; without a server the test is skipped, except in CI (``CI`` set),
+    where it fails."""
+    if not POSTGRES_AVAILABLE and os.environ.get("CI"):
+        pytest.fail(f"no PostgreSQL server at {POSTGRES_URL}")
+    return str(request.getfixturevalue("postgres_database_url"))
+
+
+@pytest.fixture
+def machines(
+    database_url: str, redis_sharing: dict[str, str], tmp_path: Path
+) -> Iterator[tuple[Machine, Machine]]:
+    """Two web servers of one site, started and stopped here."""
+    engine = create_db_engine(Settings(data_dir=tmp_path / "setup", database_url=database_url))
+    upgrade_database(engine)
+    with write_session(engine) as session:
+        store_papers(session, [listed_paper(paper, DAY) for paper in PAPERS], rules=ListingRules())
+        use_sign_in_link(session, create_sign_in_link(session, MODERATOR))
+        grant_moderator(session, MODERATOR)
+    engine.dispose()
+    shared = {
+        "DAILYPAPERS_DATABASE_URL": database_url,
+        "DAILYPAPERS_REDIS_URL": redis_sharing["redis_url"],
+        "DAILYPAPERS_REDIS_PREFIX": redis_sharing["redis_prefix"],
+        # Set when several servers share a database (README): the forms and links of one are good on
+        # the other.
+        "DAILYPAPERS_SECRET_KEY": "two machines, one site",
+        "DAILYPAPERS_VOTE_RATE_LIMIT": str(VOTE_LIMIT),
+    }
+    data_dirs = [tmp_path / "a", tmp_path / "b"]
+    servers = [
+        ({**shared, "DAILYPAPERS_DATA_DIR": str(data_dir)}, data_dir / "serve.log") for data_dir in data_dirs
+    ]
+    for data_dir in data_dirs:
+        data_dir.mkdir()
+    with serving_in_processes(servers) as (url_a, url_b):
+        yield Machine(url_a, data_dirs[0]), Machine(url_b, data_dirs[1])
+
+
+def sign_in(machine: Machine, email: str) -> httpx.Cookies:
+    """Sign in on ``machine`` as a person does: the form, then the link in the mail it sent."""
+    with machine.browser() as browser:
+        asked = browser.post("/signin", data={"email": email, "csrf_token": form_token(browser, "/signin")})
+        assert asked.status_code == 200, asked.text
+        (link,) = sign_in_links(machine, email)
+        confirmed = browser.post(link, data={"csrf_token": form_token(browser, link)})
+        assert confirmed.status_code == 303, confirmed.text
+        return browser.cookies
+
+
+def sign_in_links(machine: Machine, email: str) -> list[str]:
+    links = []
+    for mail in MaildirTransport(machine.data_dir / "maildir").messages():
+        if mail["To"] == email:
+            assert isinstance(mail, EmailMessage)
+            body = mail.get_body(("plain",))
+            assert body is not None
+            links += re.findall(r"https?://[^/\s]+(/signin/\S+)", body.get_content())
+    return links
+
+
+def upvote(browser: httpx.Client, paper: str, up: bool = True) -> httpx.Response:
+    token = form_token(browser, f"/papers/{paper}")
+    return browser.post(
+        f"/papers/{paper}/upvote",
+        data={"csrf_token": token, "up": "1" if up else "0"},
+        headers={"Accept": "application/json"},
+    )
+
+
+def upvotes_in_api(machine: Machine, paper: str) -> int:
+    answer = httpx.get(f"{machine.url}/api/papers/{paper}", timeout=10)
+    assert answer.status_code == 200, answer.text
+    return int(answer.json()["upvotes"])
+
+
+def test_two_web_servers_with_their_own_data_dirs_are_one_site(machines: tuple[Machine, Machine]) -> None:
+    """One pair of servers for every part: starting them is most of the test's time."""
+    a, b = machines
+    a_member_signed_in_on_one_machine_votes_on_both_within_one_limit(a, b)
+    a_paper_a_moderator_hides_on_one_machine_is_gone_from_the_other_at_once(a, b)
+
+
+def a_member_signed_in_on_one_machine_votes_on_both_within_one_limit(a: Machine, b: Machine) -> None:
+    cookies = sign_in(a, "ada@field.example.org")
+    with a.browser(cookies) as on_a, b.browser(cookies) as on_b:
+        # Signed in on B with the cookie A gave.
+        assert "Sign out" in on_b.get("/").text
+
+        assert upvote(on_a, PAPERS[0]).json()["upvotes"] == 1
+        assert upvotes_in_api(b, PAPERS[0]) == 1
+        page = on_b.get(f"/papers/{PAPERS[0]}").text
+        assert 'aria-pressed="true"' in page
+
+        # The limit is the member's, whichever machine counts: VOTE_LIMIT votes in all, then no more.
+        answers = [upvote(on_a if n % 2 else on_b, PAPERS[1], up=n % 2 == 0) for n in range(VOTE_LIMIT)]
+        assert [answer.status_code for answer in answers] == [200] * (VOTE_LIMIT - 1) + [429]
+        assert upvote(on_a, PAPERS[2]).status_code == 429
+        assert upvote(on_b, PAPERS[2]).status_code == 429
+    assert upvotes_in_api(a, PAPERS[2]) == upvotes_in_api(b, PAPERS[2]) == 0
+
+
+def a_paper_a_moderator_hides_on_one_machine_is_gone_from_the_other_at_once(a: Machine, b: Machine) -> None:
+    hidden = PAPERS[3]
+    day_page, day_api = f"/papers/date/{DAY}", f"/api/daily_papers?date={DAY}"
+    with b.browser() as reader:
+        # B has the day's page and API answer in its caches.
+        assert hidden in reader.get(day_page).text
+        assert hidden in reader.get(day_api).text
+        with a.browser(sign_in(a, MODERATOR)) as moderator:
+            done = moderator.post(
+                "/moderation/hide",
+                data={
+                    "csrf_token": form_token(moderator, f"/papers/{hidden}"),
+                    "kind": "paper",
+                    "target": hidden,
+                    "reason": "spam",
+                    "confirmed": "1",
+                },
+            )
+            assert done.status_code == 303, done.text
+        assert hidden not in reader.get(day_page).text
+        assert hidden not in reader.get(day_api).text
+        assert reader.get(f"/papers/{hidden}").status_code == 404
+        assert reader.get(f"/api/papers/{hidden}").status_code == 404
+        assert PAPERS[4] in reader.get(day_page).text
