@@ -180,14 +180,17 @@ def backup(
 ) -> None:
     """Write a snapshot of the whole database to one SQLite file, while the site keeps running; it
     restores into SQLite or PostgreSQL."""
-    from dailypapers.db.backup import backup_database
+    from dailypapers.db.backup import BackupRefused, backup_database
     from dailypapers.db.migrate import HEAD_REVISION
 
     if path.is_dir() or not path.parent.is_dir():
         raise fail(f"cannot write {path}: give a file in an existing directory")
     engine = open_database(Settings())
     with interruptible(), table_bars() as advance:
-        tables = backup_database(engine, path, progress=advance)
+        try:
+            tables = backup_database(engine, path, progress=advance)
+        except BackupRefused as refused:
+            raise fail(str(refused)) from None
     print_row_counts(tables)
     typer.echo(f"backup of schema {HEAD_REVISION} written to {path}")
 

@@ -295,3 +295,18 @@ def test_a_killed_backup_leaves_the_last_one_alone(sqlite_engine: sa.Engine, tmp
     assert [path.name for path in tmp_path.iterdir() if path.name.startswith("site.backup")] == [
         "site.backup"
     ]
+
+
+def test_a_backup_never_overwrites_the_database_it_is_taken_from(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = Settings(data_dir=tmp_path / "lab")
+    engine = use_database(monkeypatch, site)
+    run("db", "upgrade")
+    fill_lab_site(engine)
+    for path in (site.data_dir / "dailypapers.db", tmp_path / "nowhere" / "site.backup", site.data_dir):
+        refused = run("backup", str(path))
+        assert refused.exit_code == 2, refused.output
+        assert len(refused.output.strip().splitlines()) == 1, refused.output
+    assert row_counts(engine)["votes"] == 3
+    engine.dispose()

@@ -33,14 +33,17 @@ PAGES = "database pages"
 
 
 class BackupRefused(Exception):
-    """The file is not a backup this version can restore, or the target holds data."""
+    """The file is not a backup this version can restore, the target holds data, or the backup would
+    overwrite the database it is taken from."""
 
 
 def backup_database(
     engine: sa.Engine, path: Path, *, progress: CopyProgress | None = None
 ) -> list[CopiedTable]:
     """Write a snapshot of the database of ``engine`` to the SQLite file ``path`` (replacing it);
-    return the rows of each table in it."""
+    return the rows of each table in it. Refused when ``path`` is the database itself."""
+    if engine.dialect.name == "sqlite" and path.resolve() == _database_file(engine).resolve():
+        raise BackupRefused(f"{path} is the site's database itself; write the backup somewhere else")
     upgrade_database(engine)
     partial = path.with_name(path.name + ".partial")
     partial.unlink(missing_ok=True)
@@ -139,6 +142,10 @@ def _read_only_engine(path: Path) -> sa.Engine:
     return sa.create_engine("sqlite://", creator=lambda: _read_only(path), poolclass=sa.pool.NullPool)
 
 
+def _database_file(engine: sa.Engine) -> Path:
+    return Path(engine.url.database or "")
+
+
 def _known_revisions() -> set[str]:
     return {script.name.split("_")[0] for script in (MIGRATIONS_DIR / "versions").glob("[0-9]*_*.py")}
 
@@ -166,7 +173,7 @@ def _swap_in_sqlite_copy(source: Path, engine: sa.Engine, progress: CopyProgress
 
     The old database's write-ahead log is emptied into it first: a log left beside the new file
     would be replayed into it."""
-    database = Path(engine.url.database or "")
+    database = _database_file(engine)
     restoring = database.with_name(database.name + ".restoring")
     restoring.unlink(missing_ok=True)
     try:
