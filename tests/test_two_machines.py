@@ -125,6 +125,8 @@ def upvotes_in_api(machine: Machine, paper: str) -> int:
     return int(answer.json()["upvotes"])
 
 
+@pytest.mark.slow
+@pytest.mark.postgres
 def test_two_web_servers_with_their_own_data_dirs_are_one_site(machines: tuple[Machine, Machine]) -> None:
     """One pair of servers for every part: starting them is most of the test's time."""
     a, b = machines

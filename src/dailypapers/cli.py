@@ -215,10 +215,12 @@ def restore(
             raise fail(str(refused)) from None
     index_for_search(engine, settings, embed=False, rebuild=True)
     print_row_counts(tables)
-    typer.echo(
-        f"restored {path} into {engine.url.render_as_string(hide_password=True)}. "
-        "Run `dailypapers index --no-embed --rebuild` on each other web server to rebuild its vector index."
-    )
+    typer.echo(f"restored {path} into {engine.url.render_as_string(hide_password=True)}")
+    if engine.dialect.name != "sqlite":
+        typer.echo(
+            "now run `dailypapers index --no-embed --rebuild` on every other web server, "
+            "to rebuild its vector index from the restored vectors"
+        )
 
 
 def index_for_search(
