@@ -2,9 +2,8 @@
 shared files), sharing one PostgreSQL database and one Redis server, used over HTTP as browsers use
 them. What a member or a moderator does on one is seen on the other at its next request.
 
-Still to come, with the work they depend on: a paper harvested by one worker found by meaning on both
-servers (vectors in PostgreSQL instead of each data dir's file), and a worker killed in the middle of
-a digest send losing and doubling nothing (workers on the task queue).
+Still to come, with the work it depends on: a paper harvested by one worker found by meaning on both
+servers (vectors in PostgreSQL instead of each data dir's file).
 """
 
 from __future__ import annotations
@@ -12,6 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import signal
+import subprocess
+import sys
+import time
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -19,30 +23,43 @@ from pathlib import Path
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from conftest import POSTGRES_AVAILABLE, POSTGRES_URL
 from dailypapers.community.accounts import create_sign_in_link, grant_moderator, use_sign_in_link
 from dailypapers.db.engine import create_db_engine
 from dailypapers.db.migrate import upgrade_database
-from dailypapers.db.write import write_session
+from dailypapers.db.write import read_session, write_session
+from dailypapers.digest.editions import build_edition
+from dailypapers.digest.models import Subscriber
+from dailypapers.digest.sender import waiting
 from dailypapers.mail.transport import MaildirTransport
 from dailypapers.papers.rules import ListingRules
 from dailypapers.papers.service import store_papers
 from dailypapers.settings import Settings
 from factories import form_token, listed_paper
 from servers import serving_in_processes
+from smtp_sink import SmtpServer
 
 DAY = dt.date(2025, 8, 4)
 PAPERS = [f"2508.{n:05d}" for n in range(1, 6)]
 #: Votes one member may cast per minute, in all: small so the test reaches it.
 VOTE_LIMIT = 6
 MODERATOR = "mod@field.example.org"
+SUBSCRIBERS = [f"reader{n}@field.example.org" for n in range(150)]
+#: Mails a sender takes (leases) at once, and for how long: short, so the test need not wait long
+#: for what a killed sender held.
+SEND_BATCH, SEND_LEASE_SECONDS = 10, 2
+#: How long a sender may take to start and send them all.
+SEND_SECONDS = 30
 
 
 @dataclass(frozen=True)
 class Machine:
     url: str
     data_dir: Path
+    #: Its ``DAILYPAPERS_*`` settings, for the commands run on it.
+    environment: dict[str, str]
 
     def browser(self, cookies: httpx.Cookies | None = None) -> httpx.Client:
         return httpx.Client(base_url=self.url, cookies=cookies, follow_redirects=False, timeout=10)
@@ -78,14 +95,13 @@ def machines(
         "DAILYPAPERS_SECRET_KEY": "two machines, one site",
         "DAILYPAPERS_VOTE_RATE_LIMIT": str(VOTE_LIMIT),
     }
-    data_dirs = [tmp_path / "a", tmp_path / "b"]
-    servers = [
-        ({**shared, "DAILYPAPERS_DATA_DIR": str(data_dir)}, data_dir / "serve.log") for data_dir in data_dirs
-    ]
-    for data_dir in data_dirs:
-        data_dir.mkdir()
+    environments = [{**shared, "DAILYPAPERS_DATA_DIR": str(tmp_path / name)} for name in ("a", "b")]
+    servers = [(environments[0], tmp_path / "a.log"), (environments[1], tmp_path / "b.log")]
     with serving_in_processes(servers) as (url_a, url_b):
-        yield Machine(url_a, data_dirs[0]), Machine(url_b, data_dirs[1])
+        yield (
+            Machine(url_a, tmp_path / "a", environments[0]),
+            Machine(url_b, tmp_path / "b", environments[1]),
+        )
 
 
 def sign_in(machine: Machine, email: str) -> httpx.Cookies:
@@ -127,11 +143,14 @@ def upvotes_in_api(machine: Machine, paper: str) -> int:
 
 @pytest.mark.slow
 @pytest.mark.postgres
-def test_two_web_servers_with_their_own_data_dirs_are_one_site(machines: tuple[Machine, Machine]) -> None:
+def test_two_web_servers_with_their_own_data_dirs_are_one_site(
+    machines: tuple[Machine, Machine], database_url: str, smtp_server: SmtpServer
+) -> None:
     """One pair of servers for every part: starting them is most of the test's time."""
     a, b = machines
     a_member_signed_in_on_one_machine_votes_on_both_within_one_limit(a, b)
     a_paper_a_moderator_hides_on_one_machine_is_gone_from_the_other_at_once(a, b)
+    a_sender_killed_in_the_middle_of_a_digest_send_loses_and_doubles_nothing(a, b, database_url, smtp_server)
 
 
 def a_member_signed_in_on_one_machine_votes_on_both_within_one_limit(a: Machine, b: Machine) -> None:
@@ -177,3 +196,55 @@ def a_paper_a_moderator_hides_on_one_machine_is_gone_from_the_other_at_once(a: M
         assert reader.get(f"/papers/{hidden}").status_code == 404
         assert reader.get(f"/api/papers/{hidden}").status_code == 404
         assert PAPERS[4] in reader.get(day_page).text
+
+
+def a_sender_killed_in_the_middle_of_a_digest_send_loses_and_doubles_nothing(
+    a: Machine, b: Machine, database_url: str, smtp_server: SmtpServer
+) -> None:
+    """Both machines send the day's digest at once; A's sender dies with SIGKILL halfway. B's sends
+    the rest, and A's leased batch once its lease runs out: every subscriber gets one mail, resent
+    at most for the batch that was on the wire (the same Message-ID shows it is one mail)."""
+    engine = create_db_engine(Settings(database_url=database_url))
+    with write_session(engine) as session:
+        moment = dt.datetime(2025, 8, 4, 8)
+        rows = [{"email": email, "created_at": moment, "confirmed_at": moment} for email in SUBSCRIBERS]
+        session.execute(sa.insert(Subscriber), rows)
+        built = build_edition(session, "daily", DAY, sender="Papers <papers@field.example.org>")
+    assert built.queued == len(SUBSCRIBERS)
+    sending = {
+        "DAILYPAPERS_SMTP_HOST": smtp_server.host,
+        "DAILYPAPERS_SMTP_PORT": str(smtp_server.port),
+        "DAILYPAPERS_SMTP_STARTTLS": "false",
+        "DAILYPAPERS_DIGEST_BATCH_SIZE": str(SEND_BATCH),
+        "DAILYPAPERS_DIGEST_LEASE_SECONDS": str(SEND_LEASE_SECONDS),
+        "DAILYPAPERS_DIGEST_PICKS": "0",
+    }
+
+    def send_on(machine: Machine) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "dailypapers", "digest", "send"],
+            env={**os.environ, **machine.environment, **sending},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    killed, survivor = send_on(a), send_on(b)
+    deadline = time.monotonic() + SEND_SECONDS
+    while len(smtp_server.handler.messages) < len(SUBSCRIBERS) // 3 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert killed.poll() is None, "A's sender finished before it could be killed"
+    killed.send_signal(signal.SIGKILL)
+    assert killed.wait(timeout=SEND_SECONDS) == -signal.SIGKILL
+    assert survivor.wait(timeout=SEND_SECONDS) == 0
+    time.sleep(SEND_LEASE_SECONDS + 0.1)  # what A's sender held is due again
+    assert send_on(b).wait(timeout=SEND_SECONDS) == 0
+    with read_session(engine) as session:
+        assert waiting(session) == 0
+    engine.dispose()
+
+    copies: dict[str, set[str]] = defaultdict(set)
+    for message in smtp_server.handler.messages:
+        copies[message["To"]].add(message["Message-ID"])
+    assert set(copies) == set(SUBSCRIBERS)
+    assert all(len(ids) == 1 for ids in copies.values())
+    assert len(smtp_server.handler.messages) - len(SUBSCRIBERS) <= SEND_BATCH
