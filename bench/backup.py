@@ -50,15 +50,12 @@ def dailypapers(*arguments: str) -> list[str]:
 def new_database(server_url: str) -> Iterator[str]:
     """A new, empty PostgreSQL database on the server of ``server_url``, dropped afterwards."""
     name = f"dailypapers_bench_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    subprocess.run(["psql", libpq(server_url), "-qc", f'CREATE DATABASE "{name}"'], check=True)
     try:
         yield sa.make_url(server_url).set(database=name).render_as_string(hide_password=False)
     finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+        drop = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
+        subprocess.run(["psql", libpq(server_url), "-qc", drop], check=True)
 
 
 def libpq(url: str) -> str:
@@ -89,8 +86,8 @@ def main() -> None:
         timed("dailypapers restore (into SQLite)", dailypapers("restore", str(backup)), restored)
         if not args.postgres:
             return
-        if shutil.which("pg_dump") is None:
-            sys.exit("pg_dump is missing: install PostgreSQL's client tools")
+        if shutil.which("pg_dump") is None or shutil.which("psql") is None:
+            sys.exit("pg_dump or psql is missing: install PostgreSQL's client tools")
         with new_database(args.postgres) as field, new_database(args.postgres) as again:
             on_postgres = {**env, "DAILYPAPERS_DATABASE_URL": field}
             print("PostgreSQL site, the same catalog:")
