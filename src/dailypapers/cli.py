@@ -126,10 +126,14 @@ def print_report(report: IngestReport) -> None:
 
 
 @contextmanager
-def interruptible() -> Iterator[None]:
+def interruptible(*, all_or_nothing: bool = False) -> Iterator[None]:
+    """Ctrl-C ends the command with a line saying what became of its work: kept so far, or (for the
+    commands that write in one go, ``all_or_nothing``) none of it."""
     try:
         yield
     except KeyboardInterrupt:
+        if all_or_nothing:
+            raise fail("interrupted; nothing was changed, run the command again", 130) from None
         raise fail(
             "interrupted; everything stored so far is kept, run the command again to continue", 130
         ) from None
@@ -160,7 +164,7 @@ def db_copy(
             pass
     except (sa.exc.ArgumentError, sa.exc.OperationalError, ModuleNotFoundError) as error:
         raise fail(f"cannot open {to}: {str(error).splitlines()[0]}") from None
-    with interruptible(), table_bars() as advance:
+    with interruptible(all_or_nothing=True), table_bars() as advance:
         try:
             copied = copy_database(source, target, progress=advance)
         except CopyRefused as refused:
@@ -186,7 +190,7 @@ def backup(
     if path.is_dir() or not path.parent.is_dir():
         raise fail(f"cannot write {path}: give a file in an existing directory")
     engine = open_database(Settings())
-    with interruptible(), table_bars() as advance:
+    with interruptible(all_or_nothing=True), table_bars() as advance:
         try:
             tables = backup_database(engine, path, progress=advance)
         except BackupRefused as refused:
@@ -208,7 +212,7 @@ def restore(
         raise fail(f"no such file: {path}")
     settings = Settings()
     engine = open_database(settings)
-    with interruptible(), table_bars() as advance:
+    with interruptible(all_or_nothing=True), table_bars() as advance:
         try:
             tables = restore_database(path, engine, replace=replace, progress=advance)
         except BackupRefused as refused:
