@@ -154,6 +154,8 @@ def test_two_web_servers_with_their_own_data_dirs_are_one_site(
 
 
 def a_member_signed_in_on_one_machine_votes_on_both_within_one_limit(a: Machine, b: Machine) -> None:
+    """Pages for a signed-in member are made for them at each request; what visitors share is kept
+    for DAILYPAPERS_PAGE_CACHE_SECONDS on each machine, as on one."""
     cookies = sign_in(a, "ada@field.example.org")
     with a.browser(cookies) as on_a, b.browser(cookies) as on_b:
         # Signed in on B with the cookie A gave.
@@ -163,6 +165,9 @@ def a_member_signed_in_on_one_machine_votes_on_both_within_one_limit(a: Machine,
         assert upvotes_in_api(b, PAPERS[0]) == 1
         page = on_b.get(f"/papers/{PAPERS[0]}").text
         assert 'aria-pressed="true"' in page
+        token = form_token(on_a, f"/papers/{PAPERS[0]}")
+        on_a.post(f"/papers/{PAPERS[0]}/comments", data={"csrf_token": token, "body": "Seen from B?"})
+        assert "Seen from B?" in on_b.get(f"/papers/{PAPERS[0]}").text
 
         # The limit is the member's, whichever machine counts: VOTE_LIMIT votes in all, then no more.
         answers = [upvote(on_a if n % 2 else on_b, PAPERS[1], up=n % 2 == 0) for n in range(VOTE_LIMIT)]
