@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.resources import files
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 import typer
@@ -23,6 +23,7 @@ from rich.progress import (
     DownloadColumn,
     MofNCompleteColumn,
     Progress,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
@@ -37,6 +38,7 @@ from dailypapers.progress import ProgressHook
 from dailypapers.settings import Settings
 
 if TYPE_CHECKING:
+    from dailypapers.db.copy import CopiedTable, CopyProgress
     from dailypapers.runtime import Runtime
 
 app = typer.Typer(
@@ -94,6 +96,26 @@ def progress_bar(
         yield advance
 
 
+@contextmanager
+def table_bars() -> Iterator[CopyProgress]:
+    """A bar for each table (or the pages of a SQLite file) a copy goes through."""
+    columns = [TextColumn("{task.description:<20}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    with Progress(*columns, console=console) as bars:
+        tasks: dict[str, TaskID] = {}
+
+        def advance(table: str, done: int, total: int) -> None:
+            if table not in tasks:
+                tasks[table] = bars.add_task(table, total=total)
+            bars.update(tasks[table], completed=done, total=total)
+
+        yield advance
+
+
+def print_row_counts(tables: list[CopiedTable]) -> None:
+    for table in tables:
+        typer.echo(f"{table.name}: {count_of(table.rows, 'row')}")
+
+
 def print_report(report: IngestReport) -> None:
     for skipped in report.skipped[:20]:
         console.print(
@@ -105,10 +127,14 @@ def print_report(report: IngestReport) -> None:
 
 
 @contextmanager
-def interruptible() -> Iterator[None]:
+def interruptible(*, all_or_nothing: bool = False) -> Iterator[None]:
+    """Ctrl-C ends the command with a line saying what became of its work: kept so far, or (for the
+    commands that write in one go, ``all_or_nothing``) none of it."""
     try:
         yield
     except KeyboardInterrupt:
+        if all_or_nothing:
+            raise fail("interrupted; nothing was changed, run the command again", 130) from None
         raise fail(
             "interrupted; everything stored so far is kept, run the command again to continue", 130
         ) from None
@@ -138,27 +164,67 @@ def db_copy(
             pass
     except (sa.exc.ArgumentError, sa.exc.OperationalError, ModuleNotFoundError) as error:
         raise fail(f"cannot open {to}: {str(error).splitlines()[0]}") from None
-    columns = [TextColumn("{task.description:<20}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
-    with interruptible(), Progress(*columns, console=console) as bars:
-        tasks: dict[str, Any] = {}
-
-        def advance(table: str, done: int, total: int) -> None:
-            if table not in tasks:
-                tasks[table] = bars.add_task(table, total=total)
-            bars.update(tasks[table], completed=done)
-
+    with interruptible(all_or_nothing=True), table_bars() as advance:
         try:
             copied = copy_database(source, target, progress=advance)
         except CopyRefused as refused:
-            raise fail(str(refused)) from None
+            raise fail(f"{refused}; copy into a new database") from None
     with interruptible(), progress_bar("indexing for search", unit="papers") as advance_index:
         update_search_index(target, progress=advance_index)
-    for table in copied:
-        typer.echo(f"{table.name}: {count_of(table.rows, 'row')}")
+    print_row_counts(copied)
     typer.echo(
         f"copied to {target.url.render_as_string(hide_password=True)}; every table holds as many rows as "
         "the source. Point DAILYPAPERS_DATABASE_URL there and run `dailypapers index` on each web server."
     )
+
+
+@app.command("backup")
+def backup(
+    path: Path = typer.Argument(..., help="the backup file to write (replaced if it exists)"),
+) -> None:
+    """Write a snapshot of the whole database to one SQLite file, while the site keeps running; it
+    restores into SQLite or PostgreSQL."""
+    from dailypapers.db.backup import BackupRefused, backup_database
+    from dailypapers.db.migrate import HEAD_REVISION
+
+    if path.is_dir() or not path.parent.is_dir():
+        raise fail(f"cannot write {path}: give a file in an existing directory")
+    engine = open_runtime().engine
+    with interruptible(all_or_nothing=True), table_bars() as advance:
+        try:
+            tables = backup_database(engine, path, progress=advance)
+        except BackupRefused as refused:
+            raise fail(str(refused)) from None
+    print_row_counts(tables)
+    typer.echo(f"backup of schema {HEAD_REVISION} written to {path}")
+
+
+@app.command("restore")
+def restore(
+    path: Path = typer.Argument(..., help="a file written by `dailypapers backup`"),
+    replace: bool = typer.Option(False, "--replace", help="replace everything the database holds"),
+) -> None:
+    """Make the site's database hold what a backup holds (stop the site first); an empty database
+    unless --replace is given."""
+    from dailypapers.db.backup import BackupRefused, restore_database
+
+    if not path.is_file():
+        raise fail(f"no such file: {path}")
+    runtime = open_runtime()
+    engine = runtime.engine
+    with interruptible(all_or_nothing=True), table_bars() as advance:
+        try:
+            tables = restore_database(path, engine, replace=replace, progress=advance)
+        except BackupRefused as refused:
+            raise fail(str(refused)) from None
+    index_for_search(runtime, embed=False, rebuild=True)
+    print_row_counts(tables)
+    typer.echo(f"restored {path} into {engine.url.render_as_string(hide_password=True)}")
+    if engine.dialect.name != "sqlite":
+        typer.echo(
+            "now run `dailypapers index --no-embed --rebuild` on every other web server, "
+            "to rebuild its vector index from the restored vectors"
+        )
 
 
 def index_for_search(runtime: Runtime, *, embed: bool = False, rebuild: bool = False) -> None:

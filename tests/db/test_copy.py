@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -11,36 +10,25 @@ from typer.testing import CliRunner
 from dailypapers.cli import app
 from dailypapers.community.accounts import create_sign_in_link, use_sign_in_link
 from dailypapers.community.comments import add_comment
-from dailypapers.community.votes import set_vote
 from dailypapers.db.copy import row_counts
 from dailypapers.db.engine import create_db_engine
 from dailypapers.db.migrate import upgrade_database
 from dailypapers.db.write import read_session, write_session
-from dailypapers.papers.rules import ListingRules
-from dailypapers.papers.service import store_papers
 from dailypapers.search.service import search_papers
 from dailypapers.settings import Settings
-from factories import listed_paper
+from factories import fill_lab_site
 
 runner = CliRunner()
-DAY = dt.date(2026, 5, 20)
 
 
 @pytest.fixture
 def lab_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    """A SQLite site with papers, two members, their votes and a comment with a reply."""
+    """A SQLite site with papers, members, votes, comments, subscribers and a digest."""
     settings = Settings(data_dir=tmp_path / "data")
     monkeypatch.setenv("DAILYPAPERS_DATA_DIR", str(settings.data_dir))
     engine = create_db_engine(settings)
     upgrade_database(engine)
-    with write_session(engine) as session:
-        store_papers(session, [listed_paper(f"2605.0000{n}", DAY) for n in range(1, 6)], rules=ListingRules())
-        ada = use_sign_in_link(session, create_sign_in_link(session, "ada@lab.example.org"))
-        bob = use_sign_in_link(session, create_sign_in_link(session, "bob@lab.example.org"))
-        for member in (ada, bob):
-            set_vote(session, member, "2605.00001", up=True)
-        question = add_comment(session, ada, "2605.00001", "Does it scale?")
-        add_comment(session, bob, "2605.00001", "It does.", reply_to=question.id)
+    fill_lab_site(engine)
     engine.dispose()
     return settings
 
@@ -54,7 +42,7 @@ def test_a_sqlite_site_moves_to_postgresql_whole(lab_site: Settings, postgres_da
     target = create_db_engine(lab_site.model_copy(update={"database_url": postgres_database_url}))
     counts = row_counts(target)
     assert counts == row_counts(source)
-    assert (counts["papers"], counts["votes"], counts["comments"], counts["users"]) == (5, 2, 2, 2)
+    assert (counts["papers"], counts["votes"], counts["comments"], counts["users"]) == (5, 3, 2, 2)
     with read_session(target) as session:
         # Findable by its words there: the keyword index was built on the new database.
         assert len(search_papers(session, "divergences", limit=10)) == 5

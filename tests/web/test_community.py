@@ -18,9 +18,9 @@ from dailypapers.db.engine import create_db_engine
 from dailypapers.db.write import write_session
 from dailypapers.mail.transport import MaildirTransport
 from dailypapers.papers.rules import ListingRules
+from dailypapers.papers.service import store_papers
 from dailypapers.queue import build_queue
 from dailypapers.runtime import Runtime
-from dailypapers.papers.service import store_papers
 from dailypapers.search.service import update_search_index
 from dailypapers.settings import Settings
 from dailypapers.web import members

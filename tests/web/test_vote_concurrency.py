@@ -11,12 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import os
 import random
 import secrets
-import subprocess
-import sys
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +33,7 @@ from dailypapers.settings import Settings, site_secret
 from dailypapers.web.members import SESSION_COOKIE
 from dailypapers.web.security import CSRF_COOKIE
 from factories import listed_paper
-from servers import free_port
+from servers import serving_in_process
 
 pytestmark = pytest.mark.slow
 
@@ -82,32 +78,6 @@ def build_site(settings: Settings) -> list[Client]:
             )
     engine.dispose()
     return clients
-
-
-def start_server(settings: Settings, port: int, log: Path) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "DAILYPAPERS_DATA_DIR": str(settings.data_dir),
-        "DAILYPAPERS_VOTE_RATE_LIMIT": "1000000",
-    }
-    with log.open("wb") as out:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "dailypapers", "serve", "--port", str(port), "--workers", "3"],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return server
-        except httpx.TransportError:
-            pass
-        if server.poll() is not None or time.monotonic() > deadline:
-            server.kill()
-            raise RuntimeError(f"the server did not start:\n{log.read_text()}")
-        time.sleep(0.1)
 
 
 async def vote(http: httpx.AsyncClient, client: Client, paper_id: str, up: bool) -> None:
@@ -157,14 +127,10 @@ async def run_clients(base: str, clients: list[Client]) -> None:
 
 def test_concurrent_votes_and_unvotes_keep_counts_exact(settings: Settings, tmp_path: Path) -> None:
     clients = build_site(settings)
-    port = free_port()
     log = tmp_path / "server.log"
-    server = start_server(settings, port, log)
-    try:
-        asyncio.run(run_clients(f"http://127.0.0.1:{port}", clients))
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    environment = {"DAILYPAPERS_DATA_DIR": str(settings.data_dir), "DAILYPAPERS_VOTE_RATE_LIMIT": "1000000"}
+    with serving_in_process(environment, log, workers=3) as url:
+        asyncio.run(run_clients(url, clients))
 
     statuses = sum((c.statuses for c in clients), Counter[int]())
     problems = [problem for c in clients for problem in c.problems]

@@ -36,6 +36,15 @@ def create_db_engine(settings: Settings) -> sa.Engine:
         )
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    return _sqlite_engine(url)
+
+
+def sqlite_file_engine(path: Path) -> sa.Engine:
+    """An engine on the SQLite file at ``path``, configured as the site's own database is."""
+    return _sqlite_engine(make_url(f"sqlite:///{path.resolve()}"))
+
+
+def _sqlite_engine(url: sa.URL) -> sa.Engine:
     # A connection per web server thread (the thread pool has 40): beyond the pool, connections are
     # opened and closed per request, and each opening repeats the set-up below.
     engine = sa.create_engine(

@@ -1,0 +1,257 @@
+"""Two machines: two web servers, each a ``dailypapers serve`` process with a data dir of its own (no
+shared files), sharing one PostgreSQL database and one Redis server, used over HTTP as browsers use
+them. What a member or a moderator does on one is seen on the other at its next request.
+
+Still to come, with the work it depends on: a paper harvested by one worker found by meaning on both
+servers (vectors in PostgreSQL instead of each data dir's file).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from email.message import EmailMessage
+from pathlib import Path
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from dailypapers.community.accounts import create_sign_in_link, grant_moderator, use_sign_in_link
+from dailypapers.db.engine import create_db_engine
+from dailypapers.db.migrate import upgrade_database
+from dailypapers.db.write import read_session, write_session
+from dailypapers.digest.editions import build_edition
+from dailypapers.digest.models import Subscriber
+from dailypapers.digest.sender import waiting
+from dailypapers.mail.transport import MaildirTransport
+from dailypapers.papers.rules import ListingRules
+from dailypapers.papers.service import store_papers
+from dailypapers.settings import Settings
+from factories import form_token, listed_paper
+from servers import serving_in_processes
+from smtp_sink import SmtpServer
+
+DAY = dt.date(2025, 8, 4)
+PAPERS = [f"2508.{n:05d}" for n in range(1, 6)]
+#: Votes one member may cast per minute, in all: small so the test reaches it.
+VOTE_LIMIT = 6
+MODERATOR = "mod@field.example.org"
+SUBSCRIBERS = [f"reader{n}@field.example.org" for n in range(150)]
+#: Mails a sender takes (leases) at once, and for how long: short, so the test need not wait long
+#: for what a killed sender held.
+SEND_BATCH, SEND_LEASE_SECONDS = 10, 2
+#: How long a sender may take to start and send them all.
+SEND_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class Machine:
+    url: str
+    data_dir: Path
+    #: Its ``DAILYPAPERS_*`` settings, for the commands run on it.
+    environment: dict[str, str]
+
+    def browser(self, cookies: httpx.Cookies | None = None) -> httpx.Client:
+        return httpx.Client(base_url=self.url, cookies=cookies, follow_redirects=False, timeout=10)
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest) -> str:
+    """A fresh PostgreSQL database; without a server the test is skipped, except in CI (``CI`` set),
+    where it fails, as ``redis_sharing`` does without Redis."""
+    try:
+        return str(request.getfixturevalue("postgres_database_url"))
+    except pytest.skip.Exception as missing:
+        if os.environ.get("CI"):
+            pytest.fail(str(missing))
+        raise
+
+
+@pytest.fixture
+def machines(
+    database_url: str, redis_sharing: dict[str, str], tmp_path: Path
+) -> Iterator[tuple[Machine, Machine]]:
+    """Two web servers of one site, started and stopped here."""
+    engine = create_db_engine(Settings(data_dir=tmp_path / "setup", database_url=database_url))
+    upgrade_database(engine)
+    with write_session(engine) as session:
+        store_papers(session, [listed_paper(paper, DAY) for paper in PAPERS], rules=ListingRules())
+        use_sign_in_link(session, create_sign_in_link(session, MODERATOR))
+        grant_moderator(session, MODERATOR)
+    engine.dispose()
+    shared = {
+        "DAILYPAPERS_DATABASE_URL": database_url,
+        "DAILYPAPERS_REDIS_URL": redis_sharing["redis_url"],
+        "DAILYPAPERS_REDIS_PREFIX": redis_sharing["redis_prefix"],
+        # Set when several servers share a database (README): the forms and links of one are good on
+        # the other.
+        "DAILYPAPERS_SECRET_KEY": "two machines, one site",
+        "DAILYPAPERS_VOTE_RATE_LIMIT": str(VOTE_LIMIT),
+    }
+    environments = [{**shared, "DAILYPAPERS_DATA_DIR": str(tmp_path / name)} for name in ("a", "b")]
+    servers = [(environments[0], tmp_path / "a.log"), (environments[1], tmp_path / "b.log")]
+    with serving_in_processes(servers) as (url_a, url_b):
+        yield (
+            Machine(url_a, tmp_path / "a", environments[0]),
+            Machine(url_b, tmp_path / "b", environments[1]),
+        )
+
+
+def sign_in(machine: Machine, email: str) -> httpx.Cookies:
+    """Sign in on ``machine`` as a person does: the form, then the link in the mail it sent."""
+    with machine.browser() as browser:
+        asked = browser.post("/signin", data={"email": email, "csrf_token": form_token(browser, "/signin")})
+        assert asked.status_code == 200, asked.text
+        (link,) = sign_in_links(machine, email)
+        confirmed = browser.post(link, data={"csrf_token": form_token(browser, link)})
+        assert confirmed.status_code == 303, confirmed.text
+        return browser.cookies
+
+
+def sign_in_links(machine: Machine, email: str) -> list[str]:
+    links = []
+    for mail in MaildirTransport(machine.data_dir / "maildir").messages():
+        if mail["To"] == email:
+            assert isinstance(mail, EmailMessage)
+            body = mail.get_body(("plain",))
+            assert body is not None
+            links += re.findall(r"https?://[^/\s]+(/signin/\S+)", body.get_content())
+    return links
+
+
+def upvote(browser: httpx.Client, paper: str, up: bool = True) -> httpx.Response:
+    token = form_token(browser, f"/papers/{paper}")
+    return browser.post(
+        f"/papers/{paper}/upvote",
+        data={"csrf_token": token, "up": "1" if up else "0"},
+        headers={"Accept": "application/json"},
+    )
+
+
+def upvotes_in_api(machine: Machine, paper: str) -> int:
+    answer = httpx.get(f"{machine.url}/api/papers/{paper}", timeout=10)
+    assert answer.status_code == 200, answer.text
+    return int(answer.json()["upvotes"])
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_two_web_servers_with_their_own_data_dirs_are_one_site(
+    machines: tuple[Machine, Machine], database_url: str, smtp_server: SmtpServer
+) -> None:
+    """One pair of servers for every part: starting them is most of the test's time."""
+    a, b = machines
+    a_member_signed_in_on_one_machine_votes_on_both_within_one_limit(a, b)
+    a_paper_a_moderator_hides_on_one_machine_is_gone_from_the_other_at_once(a, b)
+    a_sender_killed_in_the_middle_of_a_digest_send_loses_and_doubles_nothing(a, b, database_url, smtp_server)
+
+
+def a_member_signed_in_on_one_machine_votes_on_both_within_one_limit(a: Machine, b: Machine) -> None:
+    """Pages for a signed-in member are made for them at each request; what visitors share is kept
+    for DAILYPAPERS_PAGE_CACHE_SECONDS on each machine, as on one."""
+    cookies = sign_in(a, "ada@field.example.org")
+    with a.browser(cookies) as on_a, b.browser(cookies) as on_b:
+        # Signed in on B with the cookie A gave.
+        assert "Sign out" in on_b.get("/").text
+
+        assert upvote(on_a, PAPERS[0]).json()["upvotes"] == 1
+        assert upvotes_in_api(b, PAPERS[0]) == 1
+        page = on_b.get(f"/papers/{PAPERS[0]}").text
+        assert 'aria-pressed="true"' in page
+        token = form_token(on_a, f"/papers/{PAPERS[0]}")
+        on_a.post(f"/papers/{PAPERS[0]}/comments", data={"csrf_token": token, "body": "Seen from B?"})
+        assert "Seen from B?" in on_b.get(f"/papers/{PAPERS[0]}").text
+
+        # The limit is the member's, whichever machine counts: VOTE_LIMIT votes in all, then no more.
+        answers = [upvote(on_a if n % 2 else on_b, PAPERS[1], up=n % 2 == 0) for n in range(VOTE_LIMIT)]
+        assert [answer.status_code for answer in answers] == [200] * (VOTE_LIMIT - 1) + [429]
+        assert upvote(on_a, PAPERS[2]).status_code == 429
+        assert upvote(on_b, PAPERS[2]).status_code == 429
+    assert upvotes_in_api(a, PAPERS[2]) == upvotes_in_api(b, PAPERS[2]) == 0
+
+
+def a_paper_a_moderator_hides_on_one_machine_is_gone_from_the_other_at_once(a: Machine, b: Machine) -> None:
+    hidden = PAPERS[3]
+    day_page, day_api = f"/papers/date/{DAY}", f"/api/daily_papers?date={DAY}"
+    with b.browser() as reader:
+        # B has the day's page and API answer in its caches.
+        assert hidden in reader.get(day_page).text
+        assert hidden in reader.get(day_api).text
+        with a.browser(sign_in(a, MODERATOR)) as moderator:
+            done = moderator.post(
+                "/moderation/hide",
+                data={
+                    "csrf_token": form_token(moderator, f"/papers/{hidden}"),
+                    "kind": "paper",
+                    "target": hidden,
+                    "reason": "spam",
+                    "confirmed": "1",
+                },
+            )
+            assert done.status_code == 303, done.text
+        assert hidden not in reader.get(day_page).text
+        assert hidden not in reader.get(day_api).text
+        assert reader.get(f"/papers/{hidden}").status_code == 404
+        assert reader.get(f"/api/papers/{hidden}").status_code == 404
+        assert PAPERS[4] in reader.get(day_page).text
+
+
+def a_sender_killed_in_the_middle_of_a_digest_send_loses_and_doubles_nothing(
+    a: Machine, b: Machine, database_url: str, smtp_server: SmtpServer
+) -> None:
+    """Both machines send the day's digest at once; A's sender dies with SIGKILL halfway. B's sends
+    the rest, and A's leased batch once its lease runs out: every subscriber gets one mail, resent
+    at most for the batch that was on the wire (the same Message-ID shows it is one mail)."""
+    engine = create_db_engine(Settings(database_url=database_url))
+    with write_session(engine) as session:
+        moment = dt.datetime(2025, 8, 4, 8)
+        rows = [{"email": email, "created_at": moment, "confirmed_at": moment} for email in SUBSCRIBERS]
+        session.execute(sa.insert(Subscriber), rows)
+        built = build_edition(session, "daily", DAY, sender="Papers <papers@field.example.org>")
+    assert built.queued == len(SUBSCRIBERS)
+    sending = {
+        "DAILYPAPERS_SMTP_HOST": smtp_server.host,
+        "DAILYPAPERS_SMTP_PORT": str(smtp_server.port),
+        "DAILYPAPERS_SMTP_STARTTLS": "false",
+        "DAILYPAPERS_DIGEST_BATCH_SIZE": str(SEND_BATCH),
+        "DAILYPAPERS_DIGEST_LEASE_SECONDS": str(SEND_LEASE_SECONDS),
+        "DAILYPAPERS_DIGEST_PICKS": "0",
+    }
+
+    def send_on(machine: Machine) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "dailypapers", "digest", "send"],
+            env={**os.environ, **machine.environment, **sending},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    killed, survivor = send_on(a), send_on(b)
+    deadline = time.monotonic() + SEND_SECONDS
+    while len(smtp_server.handler.messages) < len(SUBSCRIBERS) // 3 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert killed.poll() is None, "A's sender finished before it could be killed"
+    killed.send_signal(signal.SIGKILL)
+    assert killed.wait(timeout=SEND_SECONDS) == -signal.SIGKILL
+    assert survivor.wait(timeout=SEND_SECONDS) == 0
+    time.sleep(SEND_LEASE_SECONDS + 0.1)  # what A's sender held is due again
+    assert send_on(b).wait(timeout=SEND_SECONDS) == 0
+    with read_session(engine) as session:
+        assert waiting(session) == 0
+    engine.dispose()
+
+    copies: dict[str, set[str]] = defaultdict(set)
+    for message in smtp_server.handler.messages:
+        copies[message["To"]].add(message["Message-ID"])
+    assert set(copies) == set(SUBSCRIBERS)
+    assert all(len(ids) == 1 for ids in copies.values())
+    assert len(smtp_server.handler.messages) - len(SUBSCRIBERS) <= SEND_BATCH
