@@ -31,6 +31,7 @@ from rich.progress import (
 )
 
 from dailypapers.db.engine import create_db_engine
+from dailypapers.db.migrate import upgrade_database
 from dailypapers.db.write import read_session, write_session
 from dailypapers.ingest.report import IngestReport
 from dailypapers.papers.text import count_of
@@ -580,14 +581,19 @@ def serve(
     """Serve the site and the API."""
     import uvicorn
 
-    from dailypapers.web.app import create_app
+    target: Any
+    if workers == 1:
+        from dailypapers.web.app import create_app
 
-    # Built here, the runtime upgrades the database once before any process serves. One process
-    # serves it; with several, each builds its own (create_app without arguments), as engines and
-    # their connections cannot cross into another process.
-    runtime = open_runtime()
+        target = create_app(open_runtime())
+    else:
+        # Each process builds its own runtime (create_app without arguments): engines and their
+        # connections cannot cross into another process. The database is upgraded here, once,
+        # before any of them starts.
+        upgrade_database(create_db_engine(Settings()))
+        target = "dailypapers.web.app:create_app"
     uvicorn.run(
-        create_app(runtime) if workers == 1 else "dailypapers.web.app:create_app",
+        target,
         factory=workers > 1,
         host=host,
         port=port,
