@@ -90,6 +90,14 @@ class Settings(BaseSettings):
         description="Start of the name of every key the site writes to Redis, so that several sites "
         "share one Redis server.",
     )
+    pgvector_ef_search: int | None = Field(
+        None,
+        ge=1,
+        le=1000,
+        description="On PostgreSQL with pgvector, how many candidates a search by meaning walks in the "
+        "HNSW index (`hnsw.ef_search`; wider finds more of the true nearest papers, slower). Empty: as "
+        "the usearch file (256).",
+    )
 
     arxiv_api_url: str = Field(
         "https://export.arxiv.org/api/query",

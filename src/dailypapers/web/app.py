@@ -32,7 +32,7 @@ from dailypapers.digest.render import DigestRenderer
 from dailypapers.digest.service import DigestLinks, InvalidLink
 from dailypapers.mail.transport import transport_from_settings
 from dailypapers.papers.text import plain_text
-from dailypapers.search.semantic import SemanticSearch
+from dailypapers.search.semantic import semantic_search_for
 from dailypapers.settings import Settings, site_secret
 from dailypapers.web.accounts import accounts_router
 from dailypapers.web.api_docs import install_api_docs
@@ -97,7 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     members = Members(engine, ChangeSignal(settings, "sessions"))
     install_api_docs(app)
     limits = Limits(settings)
-    semantic = SemanticSearch(settings.data_dir)
+    semantic = semantic_search_for(settings, engine)
     api_cache: TtlCache[bytes] = TtlCache(
         settings.page_cache_seconds, cleared_with=renderer.cache, changes=page_changes
     )
