@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 
+from dailypapers.db.copy import copy_database
 from dailypapers.db.engine import create_db_engine
 from dailypapers.db.migrate import alembic_config, upgrade_database
 from dailypapers.db.write import read_session, write_session
@@ -48,12 +49,17 @@ def pgvector_engine(pgvector_database_url: str, tmp_path: Path) -> Iterator[sa.E
     engine = create_db_engine(Settings(data_dir=tmp_path, database_url=pgvector_database_url))
     with engine.begin() as connection:
         command.upgrade(alembic_config(connection), "0008")
+    yield engine
+    engine.dispose()
+
+
+def store_with_vectors(engine: sa.Engine, vectors: Vectors) -> None:
+    """Papers IDS, with ``vectors`` as theirs."""
     with write_session(engine) as session:
         store_papers(
             session, [paper(arxiv_id, f"Paper {arxiv_id}", "Text.") for arxiv_id in IDS], rules=ListingRules()
         )
-    yield engine
-    engine.dispose()
+        store_vectors(session, FixedVectors.name, dict(zip(IDS, vectors, strict=True)))
 
 
 def labels(engine: sa.Engine) -> dict[str, int]:
@@ -66,8 +72,7 @@ def test_the_migration_moves_vectors_already_stored_into_the_database(
     pgvector_engine: sa.Engine, tmp_path: Path
 ) -> None:
     vectors = unit_vectors(len(IDS))
-    with write_session(pgvector_engine) as session:
-        store_vectors(session, FixedVectors.name, dict(zip(IDS, vectors, strict=True)))
+    store_with_vectors(pgvector_engine, vectors)
     upgrade_database(pgvector_engine)
     index = vector_index_for(pgvector_engine, tmp_path, FixedVectors())
     with read_session(pgvector_engine) as session:
@@ -78,17 +83,27 @@ def test_the_migration_moves_vectors_already_stored_into_the_database(
     assert list(tmp_path.iterdir()) == []
 
 
-def test_vectors_stored_later_are_found_after_the_next_index_update_and_no_file_is_written(
+def test_vectors_stored_later_are_found_at_once_and_no_file_is_written(
     pgvector_engine: sa.Engine, tmp_path: Path
 ) -> None:
     upgrade_database(pgvector_engine)
     vectors = unit_vectors(len(IDS))
     index = vector_index_for(pgvector_engine, tmp_path, FixedVectors())
-    with write_session(pgvector_engine) as session:
-        # As `dailypapers db copy` brings them: the blobs only.
-        store_vectors(session, FixedVectors.name, dict(zip(IDS, vectors, strict=True)))
-    assert index.nearest(vectors[0], 3) == []
-    assert update_vectors_file(pgvector_engine, tmp_path, FixedVectors()) == len(IDS)
-    assert update_vectors_file(pgvector_engine, tmp_path, FixedVectors()) == 0
+    store_with_vectors(pgvector_engine, vectors)
+    with read_session(pgvector_engine) as session:
+        assert index.waiting(session) == 0
     assert [n.label for n in index.nearest(vectors[2], 1)] == [labels(pgvector_engine)["2501.00003"]]
+    assert update_vectors_file(pgvector_engine, tmp_path, FixedVectors()) == 0
     assert list(tmp_path.iterdir()) == []
+
+
+def test_vectors_copied_from_sqlite_are_found_after_the_next_index_update(
+    pgvector_engine: sa.Engine, sqlite_engine: sa.Engine, tmp_path: Path
+) -> None:
+    vectors = unit_vectors(len(IDS))
+    store_with_vectors(sqlite_engine, vectors)
+    copy_database(sqlite_engine, pgvector_engine)
+    index = vector_index_for(pgvector_engine, tmp_path / "pg", FixedVectors())
+    assert index.nearest(vectors[0], 3) == []
+    assert update_vectors_file(pgvector_engine, tmp_path / "pg", FixedVectors()) == len(IDS)
+    assert [n.label for n in index.nearest(vectors[1], 1)] == [labels(pgvector_engine)["2501.00002"]]

@@ -2,8 +2,9 @@
 
 Where the pgvector extension could be created (migration 0009), every web server finds the nearest
 vectors with one SQL query and no machine keeps a vector file. The blob in ``vector`` stays the
-source: the column is filled from it after each round of embedding (and after ``db copy`` or a
-restore, which bring the blobs only), so the two always agree.
+source (for similar papers, ``db copy`` and backups): each vector is written to both at once, and
+what reaches the blobs alone (a ``db copy``, a restore) is copied into the column by the next
+index update.
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ MAX_EF_SEARCH = 1000
 _EMBEDDINGS = sa.table(
     "paper_embeddings",
     sa.column("label", sa.Integer),
+    sa.column("paper_id", sa.String),
     sa.column("model", sa.String),
+    sa.column("content_hash", sa.String),
     sa.column("vector", sa.LargeBinary),
     sa.column("embedding", HALFVEC()),
 )
@@ -46,6 +49,25 @@ def vector_column_dimensions(connection: sa.Connection) -> int | None:
         )
     )
     return None if found is None else int(found)
+
+
+def insert_embeddings(connection: sa.Connection, rows: list[dict[str, Any]]) -> None:
+    """Insert ``paper_embeddings`` rows (``paper_id``, ``model``, ``content_hash``, ``vector``: a
+    float16 blob). Where the database has a vector column of their size, each vector goes in there
+    too: written once, instead of copied by the next index update (a second version of every row)."""
+    if not rows:
+        return
+    dimensions = vector_column_dimensions(connection)
+    if dimensions is None:
+        connection.execute(sa.insert(_EMBEDDINGS), rows)
+        return
+    connection.execute(
+        sa.insert(_EMBEDDINGS),
+        [
+            {**row, "embedding": decode(row["vector"]) if len(row["vector"]) == 2 * dimensions else None}
+            for row in rows
+        ],
+    )
 
 
 def _unfilled(dimensions: int, after: int, *, refill: bool) -> sa.Select[Any]:

@@ -25,6 +25,7 @@ from dailypapers.progress import ProgressHook
 from dailypapers.search.embedding import Embedder, ModelMissing, Vectors, default_embedder, paper_text
 from dailypapers.search.filters import SearchFilters, conditions
 from dailypapers.search.models import PaperEmbedding
+from dailypapers.search.pgvector_index import insert_embeddings
 from dailypapers.search.vector_index import VectorIndex, vector_index_for
 from dailypapers.search.vectors import Neighbour, decode, encode
 from dailypapers.settings import Settings
@@ -59,8 +60,8 @@ def store_vectors(session: Session, model: str, vectors: Mapping[str, Vectors]) 
     rows = session.execute(sa.select(Paper.id, Paper.content_hash).where(Paper.id.in_(list(vectors))))
     hashes = {paper_id: content_hash for paper_id, content_hash in rows}
     session.execute(sa.delete(PaperEmbedding).where(PaperEmbedding.paper_id.in_(list(hashes))))
-    session.execute(
-        sa.insert(PaperEmbedding),
+    insert_embeddings(
+        session.connection(),
         [
             {
                 "paper_id": paper_id,
