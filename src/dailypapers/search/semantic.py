@@ -246,8 +246,8 @@ def semantic_search_for(
 ) -> SemanticSearch:
     """The site's semantic search: its vectors walked where ``vector_index_for`` finds them."""
     return SemanticSearch(
-        lambda model: vector_index_for(
-            engine, settings.data_dir, model, ef_search=settings.pgvector_ef_search
+        lambda loaded: vector_index_for(
+            engine, settings.data_dir, loaded, ef_search=settings.pgvector_ef_search
         ),
         embedder,
     )
