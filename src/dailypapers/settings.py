@@ -91,6 +91,14 @@ class Settings(BaseSettings):
         "share one Redis server (the task queue's keys end with it instead, letters and digits only: "
         "`huey.redis.dailypapers`).",
     )
+    pgvector_ef_search: int | None = Field(
+        None,
+        ge=1,
+        le=1000,
+        description="On PostgreSQL with pgvector, how many candidates a search by meaning walks in the "
+        "HNSW index (`hnsw.ef_search`; wider finds more of the true nearest papers, slower). Empty: as "
+        "the usearch file (256).",
+    )
 
     arxiv_api_url: str = Field(
         "https://export.arxiv.org/api/query",

@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -11,6 +12,9 @@ from sqlalchemy.dialects import sqlite
 from dailypapers.db.migrate import HEAD_REVISION, MIGRATIONS_DIR, current_revision, upgrade_database
 from dailypapers.db.models import include_object, metadata
 from dailypapers.db.upsert import bind_processor
+
+#: The migrations, and the models against them, also where pgvector adds its column.
+pytestmark = pytest.mark.pgvector
 
 
 def test_migrations_build_exactly_the_models(engine: sa.Engine) -> None:

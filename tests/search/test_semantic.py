@@ -2,15 +2,18 @@
 
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from dailypapers.db.write import read_session, write_session
 from dailypapers.papers.rules import ListingRules
 from dailypapers.papers.service import mark_deleted, store_papers
-from dailypapers.search.embedding import ModelMissing, default_embedder
+from dailypapers.search.embedding import Embedder, ModelMissing, default_embedder
 from dailypapers.search.filters import SearchFilters
-from dailypapers.search.semantic import SemanticSearch, papers_waiting_for_embedding
+from dailypapers.search.semantic import SemanticSearch, papers_waiting_for_embedding, semantic_search_for
 from dailypapers.search.service import combine, search_with_snippets
+from dailypapers.search.vector_index import VectorIndex
+from dailypapers.search.vectors import VectorFile
 from dailypapers.settings import Settings
 from search_papers import make_searchable, paper
 
@@ -92,13 +95,35 @@ def test_deleted_papers_are_not_found_by_meaning(engine: sa.Engine, topical: Sem
     assert "2501.00004" not in search(engine, topical, "cancer screening radiographs")
 
 
+def test_a_web_server_with_a_data_dir_of_its_own_finds_papers_by_meaning_only_on_pgvector(
+    request: pytest.FixtureRequest,
+    engine: sa.Engine,
+    db_settings: Settings,
+    topical: SemanticSearch,
+    tmp_path: Path,
+) -> None:
+    other_machine = semantic_search_for(
+        db_settings.model_copy(update={"data_dir": tmp_path / "other"}), engine
+    )
+    with read_session(engine) as session:
+        found = other_machine.ranked(session, "cancer screening radiographs", limit=1)
+    if request.node.callspec.params["db_settings"] == "pgvector":
+        assert found == ["2501.00004"]
+        assert not (db_settings.data_dir / "vectors").exists()
+    else:
+        assert found == []  # its vector file is in the data dir of the machine that indexed
+
+
 def test_without_an_index_or_model_search_falls_back_to_words(
-    engine: sa.Engine, topical: SemanticSearch, tmp_path: Path
+    engine: sa.Engine, db_settings: Settings, topical: SemanticSearch, tmp_path: Path
 ) -> None:
     def missing_model() -> None:
         raise ModelMissing("not installed")
 
-    for semantic in (SemanticSearch(tmp_path / "no-index"), SemanticSearch(tmp_path, missing_model)):  # type: ignore[arg-type]
+    def no_file(embedder: Embedder) -> VectorIndex:
+        return VectorFile(engine, tmp_path / "no-index", embedder.name, embedder.dimensions)
+
+    for semantic in (SemanticSearch(no_file), semantic_search_for(db_settings, engine, missing_model)):  # type: ignore[arg-type]
         assert search(engine, semantic, "robotic grasping") == search(engine, None, "robotic grasping")
 
 

@@ -21,14 +21,14 @@ from dailypapers.digest.models import Edition, OutboxMessage, Subscriber
 from dailypapers.ingest.models import HarvestCheckpoint
 from dailypapers.papers.models import ListingEntry, Paper
 from dailypapers.search.keyword import SEARCH_OBJECTS
-from dailypapers.search.models import PaperEmbedding
+from dailypapers.search.models import VECTOR_OBJECTS, PaperEmbedding
 
 metadata = Base.metadata
 
 
 def include_object(_object: Any, name: str | None, _type: str, reflected: bool, _compare_to: Any) -> bool:
     """Alembic's filter: leave alone the search index objects that no model describes."""
-    unmapped = name in SEARCH_OBJECTS or (name or "").startswith("papers_fts_")
+    unmapped = name in SEARCH_OBJECTS | VECTOR_OBJECTS or (name or "").startswith("papers_fts_")
     return not (reflected and unmapped)
 
 

@@ -7,6 +7,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from dailypapers.db.base import Base
 
+#: What migration 0009 adds to ``paper_embeddings`` on PostgreSQL with pgvector, outside the model:
+#: the ``halfvec`` copy of ``vector``, its HNSW index, and an index of the rows not yet copied
+#: (``search/pgvector_index.py``).
+VECTOR_OBJECTS = frozenset({"embedding", "ix_paper_embeddings_embedding", "ix_paper_embeddings_unfilled"})
+
 
 class PaperEmbedding(Base):
     """A paper's vector from one model, for the paper's text as it was when embedded.

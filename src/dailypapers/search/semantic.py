@@ -25,7 +25,10 @@ from dailypapers.progress import ProgressHook
 from dailypapers.search.embedding import Embedder, ModelMissing, Vectors, default_embedder, paper_text
 from dailypapers.search.filters import SearchFilters, conditions
 from dailypapers.search.models import PaperEmbedding
-from dailypapers.search.vectors import Neighbour, VectorSearcher, decode, encode, index_path
+from dailypapers.search.pgvector_index import insert_embeddings
+from dailypapers.search.vector_index import VectorIndex, vector_index_for
+from dailypapers.search.vectors import Neighbour, decode, encode
+from dailypapers.settings import Settings
 
 EMBED_BATCH = 256
 
@@ -57,8 +60,8 @@ def store_vectors(session: Session, model: str, vectors: Mapping[str, Vectors]) 
     rows = session.execute(sa.select(Paper.id, Paper.content_hash).where(Paper.id.in_(list(vectors))))
     hashes = {paper_id: content_hash for paper_id, content_hash in rows}
     session.execute(sa.delete(PaperEmbedding).where(PaperEmbedding.paper_id.in_(list(hashes))))
-    session.execute(
-        sa.insert(PaperEmbedding),
+    insert_embeddings(
+        session.connection(),
         [
             {
                 "paper_id": paper_id,
@@ -172,21 +175,25 @@ class PendingMeaning:
 
 
 class SemanticSearch:
-    """Query side of semantic search: the model, loaded on first use, and the vector index file."""
+    """Query side of semantic search: the model, loaded on first use, and its vector index."""
 
-    def __init__(self, data_dir: Path, embedder: Callable[[], Embedder] = default_embedder) -> None:
+    def __init__(
+        self,
+        open_index: Callable[[Embedder], VectorIndex],
+        embedder: Callable[[], Embedder] = default_embedder,
+    ) -> None:
         self._embedder = embedder
-        self._data_dir = data_dir
-        self._searcher: VectorSearcher | None = None
+        self._open_index = open_index
+        self._index: VectorIndex | None = None
 
-    def _ready(self) -> tuple[Embedder, VectorSearcher] | None:
+    def _ready(self) -> tuple[Embedder, VectorIndex] | None:
         try:
             embedder = self._embedder()
         except ModelMissing:
             return None
-        if self._searcher is None:
-            self._searcher = VectorSearcher(index_path(self._data_dir, embedder.name))
-        return (embedder, self._searcher) if self._searcher.available else None
+        if self._index is None:
+            self._index = self._open_index(embedder)
+        return (embedder, self._index) if self._index.available else None
 
     @property
     def available(self) -> bool:
@@ -218,9 +225,9 @@ class SemanticSearch:
         ready = self._ready()
         if ready is None or not text.strip():
             return None
-        embedder, searcher = ready
+        embedder, index = ready
         wanted = _wanted(limit, filters)
-        neighbours = run(lambda: searcher.nearest(embedder.embed([text])[0], wanted))
+        neighbours = run(lambda: index.nearest(embedder.embed([text])[0], wanted))
         return PendingMeaning(neighbours, limit, filters)
 
     def similar(self, session: Session, paper_id: str, *, limit: int) -> list[str]:
@@ -232,6 +239,18 @@ class SemanticSearch:
         neighbours = ready[1].nearest(vector, _wanted(limit + 1, SearchFilters()))
         found = _closest_papers(session, neighbours, limit + 1, SearchFilters())
         return [other for other, _ in found if other != paper_id][:limit]
+
+
+def semantic_search_for(
+    settings: Settings, engine: sa.Engine, embedder: Callable[[], Embedder] = default_embedder
+) -> SemanticSearch:
+    """The site's semantic search: its vectors walked where ``vector_index_for`` finds them."""
+    return SemanticSearch(
+        lambda loaded: vector_index_for(
+            engine, settings.data_dir, loaded, ef_search=settings.pgvector_ef_search
+        ),
+        embedder,
+    )
 
 
 def store_shipped_vectors(engine: sa.Engine, path: Path) -> int:

@@ -32,7 +32,7 @@ from dailypapers.search.names import name_parts, papers_by_author
 from dailypapers.search.query import parse_query
 from dailypapers.search.semantic import SemanticSearch
 from dailypapers.search.spelling import corrected
-from dailypapers.search.vectors import index_path, update_vector_index, waiting_for_vector_index
+from dailypapers.search.vector_index import vector_index_for
 
 INDEX_BATCH_SIZE = 20_000
 #: How deep each method's ranking goes before the two are combined.
@@ -218,16 +218,10 @@ def update_vectors_file(
     rebuild: bool = False,
     progress: ProgressHook | None = None,
 ) -> int:
-    """Bring the vector index file up to the stored vectors; return how many it took in."""
-    path = index_path(data_dir, embedder.name)
-    with read_session(engine) as session:
-        if progress is not None:
-            progress(0, total=None if rebuild else waiting_for_vector_index(session, path, embedder.name))
-        return update_vector_index(
-            session,
-            path,
-            model=embedder.name,
-            dimensions=embedder.dimensions,
-            rebuild=rebuild,
-            progress=progress,
-        )
+    """Bring the vector index up to the stored vectors; return how many it took in. The index is the
+    file in ``data_dir``, or on PostgreSQL with pgvector the database's own (no file is written)."""
+    index = vector_index_for(engine, data_dir, embedder)
+    if progress is not None:
+        with read_session(engine) as session:
+            progress(0, total=None if rebuild else index.waiting(session))
+    return index.update(rebuild=rebuild, progress=progress)

@@ -1,4 +1,5 @@
-"""The approximate-nearest-neighbour index over paper vectors: a usearch HNSW file in the data dir.
+"""The approximate-nearest-neighbour index over paper vectors: a usearch HNSW file in the data dir
+(SQLite, and PostgreSQL without pgvector; ``vector_index.vector_index_for`` chooses).
 
 Chosen by ``bench/ann_choice.py``: with half-precision vectors the index is half the memory of
 hnswlib or faiss at the same recall, and web workers memory-map one file (``view``) instead of each
@@ -19,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from usearch.index import Index
 
+from dailypapers.db.write import read_session
 from dailypapers.progress import ProgressHook
 from dailypapers.search.embedding import Vectors
 from dailypapers.search.models import PaperEmbedding
@@ -177,3 +179,35 @@ class VectorSearcher:
             Neighbour(int(key), 1.0 - float(distance))
             for key, distance in zip(matches.keys, matches.distances, strict=True)
         ]
+
+
+class VectorFile:
+    """The usearch file of one model's vectors in the data dir, as a ``VectorIndex``."""
+
+    def __init__(self, engine: sa.Engine, data_dir: Path, model: str, dimensions: int) -> None:
+        self._engine = engine
+        self._path = index_path(data_dir, model)
+        self._model = model
+        self._dimensions = dimensions
+        self._searcher = VectorSearcher(self._path)
+
+    @property
+    def available(self) -> bool:
+        return self._searcher.available
+
+    def nearest(self, vector: Vectors, count: int) -> list[Neighbour]:
+        return self._searcher.nearest(vector, count)
+
+    def waiting(self, session: Session) -> int:
+        return waiting_for_vector_index(session, self._path, self._model)
+
+    def update(self, *, rebuild: bool = False, progress: ProgressHook | None = None) -> int:
+        with read_session(self._engine) as session:
+            return update_vector_index(
+                session,
+                self._path,
+                model=self._model,
+                dimensions=self._dimensions,
+                rebuild=rebuild,
+                progress=progress,
+            )
