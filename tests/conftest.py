@@ -87,7 +87,7 @@ def fresh_database(server_url: str) -> Iterator[str]:
 def postgres_database_url() -> Iterator[str]:
     """A fresh, empty PostgreSQL database, dropped after the test."""
     if not POSTGRES_AVAILABLE:
-        pytest.skip(f"no PostgreSQL server at {POSTGRES_URL} (run scripts/ensure-postgres.sh)")
+        skip_outside_ci(f"no PostgreSQL server at {POSTGRES_URL} (run scripts/ensure-postgres.sh)")
     yield from fresh_database(POSTGRES_URL)
 
 
