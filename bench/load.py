@@ -77,6 +77,10 @@ CLASS_CLIENTS = 8
 #: Queries timed one at a time for the hybrid search p50 (after 20 unmeasured ones).
 LONE_SEARCHES = 200
 TIMEOUT_SECONDS = 30.0
+#: The share of a setup's saturated throughput offered in its second phase: latency when the site
+#: is busy but not overrun (a closed loop of 64 clients that never pause is always overrun: each
+#: waits behind the other 63, so its latency is 64 / throughput whatever the site does).
+PART_LOAD = 0.5
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -246,25 +250,38 @@ def _processes() -> dict[int, tuple[int, str, float]]:
     return found
 
 
-def cpu_seconds(roots: list[int]) -> dict[str, float]:
-    """CPU seconds used so far by the process trees of ``roots``, by every PostgreSQL and Redis
-    server process of the machine (shared with other users: noisy), and by this process."""
+def cpu_seconds(roots: dict[str, list[int]]) -> dict[str, float]:
+    """CPU seconds used so far by the process trees of each of ``roots`` ("site": the web server and
+    workers; "postgres": the server's postmaster, whose other databases' users count too;
+    "redis"), and by this process (the load generator)."""
     processes = _processes()
     children: dict[int, list[int]] = {}
     for pid, (parent, _, _) in processes.items():
         children.setdefault(parent, []).append(pid)
-    tree, todo = 0.0, list(roots)
-    while todo:
-        pid = todo.pop()
-        tree += processes[pid][2] if pid in processes else 0.0
-        todo.extend(children.get(pid, []))
+    used = {}
+    for name, pids in roots.items():
+        total, todo = 0.0, list(pids)
+        while todo:
+            pid = todo.pop()
+            total += processes[pid][2] if pid in processes else 0.0
+            todo.extend(children.get(pid, []))
+        used[name] = total
     usage = os.times()
-    return {
-        "site": tree,
-        "postgres": sum(cpu for _, name, cpu in processes.values() if name.startswith("postgres")),
-        "redis": sum(cpu for _, name, cpu in processes.values() if name.startswith("redis-server")),
-        "load generator": usage.user + usage.system,
-    }
+    return used | {"load generator": usage.user + usage.system}
+
+
+def postmaster(engine: sa.Engine) -> list[int]:
+    """The PostgreSQL server's main process (the parent of every backend), or none on SQLite."""
+    if engine.dialect.name != "postgresql":
+        return []
+    with engine.connect() as connection:
+        backend = int(connection.scalar(sa.text("select pg_backend_pid()")) or 0)
+    stat = _stat(backend)
+    return [stat[0]] if stat else []
+
+
+def redis_server() -> list[int]:
+    return [pid for pid, (_, name, _) in _processes().items() if name == "redis-server"]
 
 
 def free_port() -> int:
@@ -291,7 +308,7 @@ class Setup:
 
 
 @contextmanager
-def running(setup: Setup) -> Iterator[tuple[str, list[int]]]:
+def running(setup: Setup, engine: sa.Engine) -> Iterator[tuple[str, dict[str, list[int]]]]:
     """The setup's web server and workers, once /healthz answers; stopped afterwards."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -309,7 +326,9 @@ def running(setup: Setup) -> Iterator[tuple[str, list[int]]]:
                 time.sleep(0.1)
         else:
             raise RuntimeError(f"{setup.name}: the server did not answer /healthz in 60 s")
-        yield base, [process.pid for process in started]
+        site = [process.pid for process in started]
+        redis = redis_server() if setup.redis_url else []
+        yield base, {"site": site, "postgres": postmaster(engine), "redis": redis}
     finally:
         for process in started:
             process.terminate()
@@ -337,8 +356,10 @@ class PhaseResult:
 
 
 async def _drive(
-    base: str, traffic: Traffic, clients: int, seconds: float, only: str | None
+    base: str, traffic: Traffic, clients: int, seconds: float, only: str | None, rate: float | None
 ) -> tuple[list[Outcome], set[tuple[int, str]]]:
+    """Each client sends its next request as soon as the last is answered or, with ``rate``, after a
+    random pause that brings all clients together to about ``rate`` requests/s (readers who read)."""
     routes = [route for route in traffic.routes() if only is None or route[1] == only]
     makers, shares = [route[3] for route in routes], [route[2] for route in routes]
     outcomes: list[Outcome] = []
@@ -350,6 +371,8 @@ async def _drive(
         async def client(number: int) -> None:
             rng = random.Random(number * 7919 + int(deadline))
             while time.perf_counter() < deadline:
+                if rate:
+                    await asyncio.sleep(rng.expovariate(rate / clients))
                 request = rng.choices(makers, shares)[0](rng)
                 start = time.perf_counter()
                 try:
@@ -366,13 +389,19 @@ async def _drive(
 
 
 def run_phase(
-    base: str, pids: list[int], traffic: Traffic, clients: int, seconds: float, only: str | None = None
+    base: str,
+    roots: dict[str, list[int]],
+    traffic: Traffic,
+    clients: int,
+    seconds: float,
+    only: str | None = None,
+    rate: float | None = None,
 ) -> PhaseResult:
-    before = cpu_seconds(pids)
+    before = cpu_seconds(roots)
     start = time.perf_counter()
-    outcomes, acknowledged = asyncio.run(_drive(base, traffic, clients, seconds, only))
+    outcomes, acknowledged = asyncio.run(_drive(base, traffic, clients, seconds, only, rate))
     elapsed = time.perf_counter() - start
-    after = cpu_seconds(pids)
+    after = cpu_seconds(roots)
     return PhaseResult(outcomes, elapsed, acknowledged, {k: after[k] - before[k] for k in after})
 
 
@@ -433,57 +462,55 @@ def print_cpu(result: PhaseResult) -> None:
 
 def mixed_phase(setup: Setup, papers: int, queries: list[str], args: argparse.Namespace) -> dict[str, Any]:
     engine = create_db_engine(settings_for(setup.database_url, setup.data_dir))
-    member_ids, tokens = fresh_members(engine, MEMBERS)
-    traffic = Traffic(papers, queries, tokens)
+    traffic = Traffic(papers, queries, fresh_members(engine, MEMBERS)[1])
     print(
         f"\n{setup.name}: {setup.web_processes} web process(es), {setup.workers} worker(s), "
-        f"{args.clients} clients, {args.seconds} s (after a {WARMUP_SECONDS} s warm-up)"
+        f"{args.clients} clients, {args.seconds:g} s (after a {WARMUP_SECONDS} s warm-up)"
     )
-    with running(setup) as (base, pids):
-        run_phase(base, pids, traffic, args.clients, WARMUP_SECONDS)
-        result = run_phase(base, pids, traffic, args.clients, args.seconds)
-        lone = lone_searches(base, queries) if setup.web_processes == 1 else []
-        costs = (
-            class_costs(base, pids, traffic, args.class_seconds)
-            if args.class_seconds and setup.web_processes == 1
-            else {}
-        )
-    time.sleep(1)
-    warm_votes = stored_votes(engine, member_ids)
-    by_kind, by_route = summary(result), summary(result, "route")
-    print_table("class", by_kind)
-    print_table("route", {k: v for k, v in by_route.items() if k != "all"})
-    print_cpu(result)
-    # Every acknowledged vote of the warm-up and the phase is a distinct (member, paper) row.
-    acknowledged = len(result.acknowledged_votes)
-    print(
-        f"  votes: {acknowledged:,} acknowledged in the measured phase; the database holds {warm_votes:,} "
-        "rows of the bench's members (warm-up included, so rows >= acknowledged)"
-    )
-    if lone:
+    with running(setup, engine) as (base, roots):
+        run_phase(base, roots, traffic, args.clients, WARMUP_SECONDS)
+        result = run_phase(base, roots, traffic, args.clients, args.seconds)
+        by_kind, by_route = summary(result), summary(result, "route")
+        print_table("class", by_kind)
+        print_table("route", {k: v for k, v in by_route.items() if k != "all"})
+        print_cpu(result)
+        rate = PART_LOAD * by_kind["all"]["per_s"]
         print(
-            f"  hybrid search one query at a time (/api/papers/search, {len(lone)} queries): "
-            f"p50 {ms(lone, 50):.1f} ms, p99 {ms(lone, 99):.1f} ms"
+            f"  the same clients pausing between requests: about {rate:.0f} req/s, "
+            f"{PART_LOAD:.0%} of the above"
         )
+        part = summary(run_phase(base, roots, traffic, args.clients, args.seconds / 2, rate=rate))
+        print_table("class", part)
+        lone = lone_searches(base, queries) if setup.web_processes == 1 else []
+        if lone:
+            print(
+                f"  hybrid search one query at a time (/api/papers/search, {len(lone)} queries): "
+                f"p50 {ms(lone, 50):.1f} ms, p99 {ms(lone, 99):.1f} ms"
+            )
+        costs = class_costs(base, roots, traffic, args.class_seconds) if setup.web_processes == 1 else {}
     engine.dispose()
     return {
         "setup": setup.name,
         "web_processes": setup.web_processes,
         "by_kind": by_kind,
         "by_route": by_route,
+        "part_load": part,
         "cpu_cores": {name: seconds / result.seconds for name, seconds in result.cpu.items()},
-        "votes_acknowledged": acknowledged,
         "lone_search_ms": {"p50": ms(lone, 50), "p99": ms(lone, 99)} if lone else None,
         "class_costs": costs,
     }
 
 
-def class_costs(base: str, pids: list[int], traffic: Traffic, seconds: float) -> dict[str, dict[str, float]]:
+def class_costs(
+    base: str, roots: dict[str, list[int]], traffic: Traffic, seconds: float
+) -> dict[str, dict[str, float]]:
     """CPU milliseconds per request of each class alone (the site's processes, PostgreSQL, Redis)."""
-    costs = {}
+    costs: dict[str, dict[str, float]] = {}
+    if not seconds:
+        return costs
     for kind in ("read", "search", "vote"):
-        run_phase(base, pids, traffic, CLASS_CLIENTS, 3, only=kind)
-        result = run_phase(base, pids, traffic, CLASS_CLIENTS, seconds, only=kind)
+        run_phase(base, roots, traffic, CLASS_CLIENTS, 3, only=kind)
+        result = run_phase(base, roots, traffic, CLASS_CLIENTS, seconds, only=kind)
         done = sum(o.ok for o in result.outcomes)
         costs[kind] = {name: 1000 * cpu / max(done, 1) for name, cpu in result.cpu.items()}
         costs[kind]["requests_per_s"] = done / result.seconds
@@ -501,8 +528,8 @@ def vote_check(setup: Setup, papers: int, queries: list[str], clients: int, seco
     """Votes acknowledged against rows stored, with no warm-up in between: they must be equal."""
     engine = create_db_engine(settings_for(setup.database_url, setup.data_dir))
     member_ids, tokens = fresh_members(engine, MEMBERS)
-    with running(setup) as (base, pids):
-        result = run_phase(base, pids, Traffic(papers, queries, tokens), clients, seconds, only="vote")
+    with running(setup, engine) as (base, roots):
+        result = run_phase(base, roots, Traffic(papers, queries, tokens), clients, seconds, only="vote")
     stored = stored_votes(engine, member_ids)
     engine.dispose()
     acknowledged = len(result.acknowledged_votes)
