@@ -86,7 +86,7 @@ def harvest_ms() -> float:
 
 
 def per_request_ms(costs: dict[str, float]) -> float:
-    return float(costs["site"] + costs["postgres"] + costs["redis"])
+    return float(costs["web"] + costs["postgres"] + costs["redis"])
 
 
 def table(

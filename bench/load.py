@@ -251,9 +251,9 @@ def _processes() -> dict[int, tuple[int, str, float]]:
 
 
 def cpu_seconds(roots: dict[str, list[int]]) -> dict[str, float]:
-    """CPU seconds used so far by the process trees of each of ``roots`` ("site": the web server and
-    workers; "postgres": the server's postmaster, whose other databases' users count too;
-    "redis"), and by this process (the load generator)."""
+    """CPU seconds used so far by the process trees of each of ``roots`` ("web": the web server and
+    its processes; "workers"; "postgres": the server's postmaster, whose other databases' users
+    count too; "redis"), and by this process (the load generator)."""
     processes = _processes()
     children: dict[int, list[int]] = {}
     for pid, (parent, _, _) in processes.items():
@@ -326,9 +326,9 @@ def running(setup: Setup, engine: sa.Engine) -> Iterator[tuple[str, dict[str, li
                 time.sleep(0.1)
         else:
             raise RuntimeError(f"{setup.name}: the server did not answer /healthz in 60 s")
-        site = [process.pid for process in started]
+        web, workers = [started[0].pid], [process.pid for process in started[1:]]
         redis = redis_server() if setup.redis_url else []
-        yield base, {"site": site, "postgres": postmaster(engine), "redis": redis}
+        yield base, {"web": web, "workers": workers, "postgres": postmaster(engine), "redis": redis}
     finally:
         for process in started:
             process.terminate()
@@ -555,8 +555,7 @@ def main() -> None:
     )
     parser.add_argument(
         "--sqlite-data-dir",
-        type=Path,
-        default=Path("/tmp/dailypapers-load/sqlite"),
+        default="/tmp/dailypapers-load/sqlite",
         help="'' to leave SQLite out",
     )
     parser.add_argument("--papers", type=int, default=1_000_000)
@@ -585,10 +584,11 @@ def main() -> None:
         Setup("pg4", args.database_url, args.data_dir, 4, 2, args.redis_url or None),
         Setup("pg1", args.database_url, args.data_dir, 1, 2, args.redis_url or None),
     ]
-    if str(args.sqlite_data_dir):
-        sqlite_url = f"sqlite:///{(args.sqlite_data_dir / 'dailypapers.db').resolve()}"
-        build(sqlite_url, args.sqlite_data_dir, sqlite_papers, vectors_from=args.data_dir)
-        setups.append(Setup("sqlite", sqlite_url, args.sqlite_data_dir, 1, 1, None))
+    if args.sqlite_data_dir and (not args.only or "sqlite" in args.only):
+        sqlite_dir = Path(args.sqlite_data_dir)
+        sqlite_url = f"sqlite:///{(sqlite_dir / 'dailypapers.db').resolve()}"
+        build(sqlite_url, sqlite_dir, sqlite_papers, vectors_from=args.data_dir)
+        setups.append(Setup("sqlite", sqlite_url, sqlite_dir, 1, 1, None))
     setups = [s for s in setups if not args.only or s.name in args.only]
     queries = make_queries(2_000)
     results = {}

@@ -243,18 +243,31 @@ def build(database_url: str, data_dir: Path, papers: int, vectors_from: Path | N
     """Fill the database up to ``papers`` listed papers (skipped when it holds them), then index
     (taking the vector index file of ``vectors_from``'s build of the same size, when it has one)."""
     ensure_postgres_database(database_url)
-    settings = settings_for(database_url, data_dir)
-    engine = create_db_engine(settings)
+    engine = create_db_engine(settings_for(database_url, data_dir))
     upgrade_database(engine)
     present = listed_papers(engine)
     if present >= papers:
         print(f"catalog: {present:,} listed papers already in {engine.url.render_as_string()}; kept")
-        return
-    if present:
+    elif present:
         sys.exit(
             f"{engine.url.render_as_string()} holds {present:,} papers, fewer than {papers:,}: "
             "drop it (or pass another URL) and build again"
         )
+    else:
+        write_catalog(engine, papers)
+        if vectors_from is not None:
+            reuse_vector_file(engine, data_dir, papers, vectors_from)
+    # Also for a kept catalog: a build stopped while indexing goes on where it stopped (or does nothing).
+    start = time.perf_counter()
+    env = {**os.environ, "DAILYPAPERS_DATABASE_URL": database_url, "DAILYPAPERS_DATA_DIR": str(data_dir)}
+    subprocess.run([sys.executable, "-m", "dailypapers", "index", "--no-embed"], env=env, check=True)
+    took = time.perf_counter() - start
+    print(f"catalog: search indexes brought up to date by `dailypapers index --no-embed` in {took:.0f} s")
+    engine.dispose()
+
+
+def write_catalog(engine: sa.Engine, papers: int) -> None:
+    """Write ``papers`` papers, their listing entries and vectors in one transaction."""
     postgres = engine.dialect.name == "postgresql"
     vectors = VectorSource()
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
@@ -287,13 +300,6 @@ def build(database_url: str, data_dir: Path, papers: int, vectors_from: Path | N
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(sa.text("VACUUM ANALYZE"))
     print(f"catalog: {papers:,} papers written in {time.perf_counter() - start:.0f} s")
-    if vectors_from is not None:
-        reuse_vector_file(engine, data_dir, papers, vectors_from)
-    start = time.perf_counter()
-    env = {**os.environ, "DAILYPAPERS_DATABASE_URL": database_url, "DAILYPAPERS_DATA_DIR": str(data_dir)}
-    subprocess.run([sys.executable, "-m", "dailypapers", "index", "--no-embed"], env=env, check=True)
-    took = time.perf_counter() - start
-    print(f"catalog: search indexes built by `dailypapers index --no-embed` in {took:.0f} s")
 
 
 def main() -> None:
