@@ -77,9 +77,11 @@ CLASS_CLIENTS = 8
 #: Queries timed one at a time for the hybrid search p50 (after 20 unmeasured ones).
 LONE_SEARCHES = 200
 TIMEOUT_SECONDS = 30.0
-#: The share of a setup's saturated throughput offered in its second phase: latency when the site
-#: is busy but not overrun (a closed loop of 64 clients that never pause is always overrun: each
-#: waits behind the other 63, so its latency is 64 / throughput whatever the site does).
+#: The share of a setup's saturated throughput its second phase aims at (each client pauses
+#: clients / rate seconds on average between requests, on top of waiting for the answer, so the rate
+#: reached is lower): latency when the site is busy but not overrun. A closed loop of 64 clients
+#: that never pause is always overrun: each waits behind the other 63, so its latency is
+#: 64 / throughput whatever the site does.
 PART_LOAD = 0.5
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -476,8 +478,8 @@ def mixed_phase(setup: Setup, papers: int, queries: list[str], args: argparse.Na
         print_cpu(result)
         rate = PART_LOAD * by_kind["all"]["per_s"]
         print(
-            f"  the same clients pausing between requests: about {rate:.0f} req/s, "
-            f"{PART_LOAD:.0%} of the above"
+            f"  the same clients pausing between requests (random pauses of {args.clients / rate:.1f} s "
+            f"on average, aiming at {PART_LOAD:.0%} of the above; the rate reached is below)"
         )
         part = summary(run_phase(base, roots, traffic, args.clients, args.seconds / 2, rate=rate))
         print_table("class", part)
