@@ -47,6 +47,11 @@ _SUBMITTER = aliased(User)
 _UPVOTES = sa.func.coalesce(PaperActivity.upvotes, 0)
 _COMMENTS = sa.func.coalesce(PaperActivity.comments, 0)
 _VISIBLE = sa.and_(Paper.deleted.is_(False), sa.func.coalesce(PaperActivity.hidden, False).is_(False))
+# The papers off the site and those upvoted (see ``count_entries``). The conditions are written as
+# the partial indexes of withdrawn and hidden papers are, so that each set is read from its index.
+_WITHDRAWN = sa.select(Paper.id).where(Paper.deleted)
+_HIDDEN = sa.select(PaperActivity.paper_id).where(PaperActivity.hidden)
+_UPVOTED = sa.select(PaperActivity.paper_id).where(PaperActivity.upvotes > 0)
 
 
 _SHOWN = (
@@ -139,15 +144,22 @@ def count_entries(
     category: str | None = None,
     kind: ListKind = "all",
 ) -> int:
-    """How many entries ``ranked_entries`` holds over all its pages (for "page 2 of 3")."""
-    counted = sa.select(sa.func.count()).select_from(ListingEntry)
+    """How many entries ``ranked_entries`` holds over all its pages (for "page 2 of 3").
+
+    Counted from the period's entries alone, without a lookup of each one's paper (a month has tens
+    of thousands): withdrawn, hidden and upvoted papers are few, each set read once from its index.
+    Only a category, which needs each paper's cross-lists, joins the papers."""
     statement = (
-        counted.join(Paper, Paper.id == ListingEntry.paper_id)
-        .outerjoin(PaperActivity, PaperActivity.paper_id == ListingEntry.paper_id)
-        .outerjoin(_SUBMITTER, _SUBMITTER.id == ListingEntry.submitted_by_id)
-        .where(_VISIBLE)
+        sa.select(sa.func.count())
+        .select_from(ListingEntry)
+        .where(ListingEntry.paper_id.not_in(_WITHDRAWN), ListingEntry.paper_id.not_in(_HIDDEN))
     )
-    return session.scalar(_narrowed(session, statement, first, last, submitter, category, kind)) or 0
+    if submitter is not None and submitter != CATALOG_USERNAME:
+        statement = statement.join(_SUBMITTER, _SUBMITTER.id == ListingEntry.submitted_by_id)
+    if category is not None:
+        statement = statement.join(Paper, Paper.id == ListingEntry.paper_id)
+    upvoted = ListingEntry.paper_id.in_(_UPVOTED)
+    return session.scalar(_narrowed(session, statement, first, last, submitter, category, kind, upvoted)) or 0
 
 
 def _narrowed(
@@ -158,7 +170,10 @@ def _narrowed(
     submitter: str | None,
     category: str | None,
     kind: ListKind,
+    upvoted: sa.ColumnElement[bool] = _UPVOTES > 0,
 ) -> sa.Select[Any]:
+    """``statement`` narrowed to the period's entries as ``ranked_entries`` narrows them; ``upvoted``
+    tells an upvoted paper's entry (by default from the joined ``PaperActivity``)."""
     statement = statement.where(ListingEntry.day.between(first, last))
     if submitter == CATALOG_USERNAME:
         statement = statement.where(ListingEntry.submitted_by_id.is_(None))
@@ -167,20 +182,19 @@ def _narrowed(
     if category is not None:
         statement = statement.where(json_list_holds(session, Paper.categories, category))
     if kind == "community":
-        statement = statement.where(sa.or_(ListingEntry.source == "user", _UPVOTES > 0))
+        statement = statement.where(sa.or_(ListingEntry.source == "user", upvoted))
     return statement
 
 
 def categories_listed(session: Session, first: dt.date, last: dt.date) -> list[str]:
     """The primary categories of the papers listed from ``first`` to ``last``, sorted: what a
-    list offers to narrow by."""
+    list offers to narrow by. Read from one index of the entries (see ``ListingEntry.primary_category``)."""
     return list(
         session.scalars(
-            sa.select(Paper.primary_category)
-            .join(ListingEntry, ListingEntry.paper_id == Paper.id)
+            sa.select(ListingEntry.primary_category)
             .where(ListingEntry.day.between(first, last))
             .distinct()
-            .order_by(Paper.primary_category)
+            .order_by(ListingEntry.primary_category)
         )
     )
 
