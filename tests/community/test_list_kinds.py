@@ -9,11 +9,13 @@ from collections.abc import Callable
 import sqlalchemy as sa
 
 from dailypapers.community import queries
+from dailypapers.community.accounts import grant_moderator
 from dailypapers.community.models import User
+from dailypapers.community.moderation import hide_paper
 from dailypapers.community.votes import set_vote
 from dailypapers.db.write import read_session, write_session
 from dailypapers.papers.rules import ListingRules
-from dailypapers.papers.service import store_papers
+from dailypapers.papers.service import mark_deleted, store_papers
 from factories import listed_paper
 
 DAY = dt.date(2025, 8, 11)  # the day of the conftest's catalog
@@ -45,6 +47,24 @@ def test_a_day_narrowed_by_category_and_to_the_communitys_list(
         assert ids(kind="community", category="cs.CV") == ["2508.00005"]
         assert queries.categories_listed(session, DAY, DAY) == ["cs.CV", "cs.LG", "eess.IV"]
         assert queries.ranked_entries(session, DAY, DAY, offset=3, limit=10)[0].paper.id == "2508.00003"
+
+
+def test_hidden_and_withdrawn_papers_leave_a_list_and_its_count(
+    catalog: sa.Engine, member: Callable[[str], User]
+) -> None:
+    ada = member("ada@example.org")
+    with write_session(catalog) as session:
+        moderator = grant_moderator(session, "ada@example.org")
+        assert moderator is not None
+        set_vote(session, ada, "2508.00001", up=True)
+        set_vote(session, ada, "2508.00002", up=True)
+        hide_paper(session, moderator, "2508.00002")
+        mark_deleted(session, ["2508.00003"])
+    with read_session(catalog) as session:
+        for kind in ("all", "community"):
+            listed = queries.ranked_entries(session, DAY, DAY, kind=kind)  # type: ignore[arg-type]
+            assert [item.paper.id for item in listed] == ["2508.00001"]
+            assert queries.count_entries(session, DAY, DAY, kind=kind) == 1  # type: ignore[arg-type]
 
 
 def test_the_communitys_list_of_a_week_is_ranked_by_upvotes_across_it(

@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
+from dailypapers.community import queries as lists
 from dailypapers.db.write import read_session, write_session
 from dailypapers.papers import queries
 from dailypapers.papers.models import ListingEntry, Paper
@@ -139,6 +140,17 @@ def test_deleted_papers_leave_the_lists(engine: sa.Engine) -> None:
         assert mark_deleted(session, ["2306.09299", "2306.00000"]) == 1
     with read_session(engine) as session:
         assert queries.papers_listed_on(session, dt.date(2025, 8, 11)) == []
+        assert lists.count_entries(session, dt.date(2025, 8, 1), dt.date(2025, 8, 31)) == 0
+
+
+def test_a_lists_categories_follow_its_papers_primary_category(engine: sa.Engine) -> None:
+    day = dt.date(2025, 8, 11)
+    store(engine, record(listed_on=day), record("2306.00001", categories=["eess.IV"], listed_on=day))
+    store(engine, record(version=2, categories=["cs.LG", "cs.CV"]))
+    store(engine, record(version=1))  # an older version leaves the newer category in place
+    with read_session(engine) as session:
+        assert lists.categories_listed(session, day, day) == ["cs.LG", "eess.IV"]
+        assert lists.count_entries(session, day, day) == 2
 
 
 def test_a_failed_batch_stores_nothing(engine: sa.Engine) -> None:

@@ -93,6 +93,15 @@ class PaperActivity(Base):
     """What the community did with a paper: counts kept exact, and whether moderators hid it."""
 
     __tablename__ = "paper_activity"
+    # The few hidden papers, which a list's count leaves out without reading every paper's activity.
+    __table_args__ = (
+        sa.Index(
+            "ix_paper_activity_hidden",
+            "paper_id",
+            sqlite_where=sa.text("hidden = 1"),
+            postgresql_where=sa.text("hidden"),
+        ),
+    )
 
     paper_id: Mapped[str] = mapped_column(sa.ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True)
     upvotes: Mapped[int] = mapped_column(sa.Integer, default=0)

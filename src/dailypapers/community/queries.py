@@ -47,6 +47,11 @@ _SUBMITTER = aliased(User)
 _UPVOTES = sa.func.coalesce(PaperActivity.upvotes, 0)
 _COMMENTS = sa.func.coalesce(PaperActivity.comments, 0)
 _VISIBLE = sa.and_(Paper.deleted.is_(False), sa.func.coalesce(PaperActivity.hidden, False).is_(False))
+# The papers off the site and those upvoted (see ``count_entries``). The conditions are written as
+# the partial indexes of withdrawn and hidden papers are, so that each set is read from its index.
+_WITHDRAWN = sa.select(Paper.id).where(Paper.deleted)
+_HIDDEN = sa.select(PaperActivity.paper_id).where(PaperActivity.hidden)
+_UPVOTED = sa.select(PaperActivity.paper_id).where(PaperActivity.upvotes > 0)
 
 
 _SHOWN = (
@@ -116,18 +121,47 @@ def ranked_entries(
     ``limit=None`` reads them all. The work grows with the period, not the catalog."""
     scores = _trending_scores(session, window) if sort == "trending" else None
     score = sa.func.coalesce(scores.c.score, 0.0) if scores is not None else sa.literal(0.0)
-    statement = _narrowed(session, _listed_select(score), first, last, submitter, category, kind)
+    # The page's entries are chosen from narrow rows (an entry, its paper's counts, its score) and
+    # only then joined to their papers: sorting a day's thousand entries with their papers read
+    # each paper (20 ms on PostgreSQL).
+    chosen = _period_entries(
+        sa.select(ListingEntry.id.label("entry_id"), score.label("score")).outerjoin(
+            PaperActivity, PaperActivity.paper_id == ListingEntry.paper_id
+        ),
+        submitter,
+        category,
+    )
+    chosen = _narrowed(session, chosen, first, last, submitter, category, kind)
     if scores is not None:
-        statement = statement.outerjoin(scores, scores.c.paper_id == ListingEntry.paper_id)
+        chosen = chosen.outerjoin(scores, scores.c.paper_id == ListingEntry.paper_id)
+    page = chosen.order_by(*_ranking(score, sort, kind)).offset(offset).limit(limit).subquery()
+    statement = _listed_select(page.c.score).join(page, page.c.entry_id == ListingEntry.id)
+    rows = session.execute(statement.order_by(*_ranking(page.c.score, sort, kind)))
+    return [_listed(row) for row in rows]
+
+
+def _ranking(score: sa.ColumnElement[Any], sort: str, kind: ListKind) -> list[sa.ColumnElement[Any]]:
+    """The order of ``ranked_entries``, by the ``score`` column of the statement it orders."""
     order: list[sa.ColumnElement[Any]] = [ListingEntry.day.desc()]
-    if scores is not None:
+    if sort == "trending":
         order.insert(0, score.desc())
     elif kind == "community":  # the Hub ranks a week or month by upvotes alone
         order.insert(0, _UPVOTES.desc())
-    rows = session.execute(
-        statement.order_by(*order, _UPVOTES.desc(), ListingEntry.id).offset(offset).limit(limit)
+    return [*order, _UPVOTES.desc(), ListingEntry.id.asc()]
+
+
+def _period_entries(statement: sa.Select[Any], submitter: str | None, category: str | None) -> sa.Select[Any]:
+    """``statement`` over listing entries of papers on the site, joined to what ``_narrowed`` needs
+    for ``submitter`` and ``category``. Withdrawn and hidden papers are few, each set read once from
+    its index; only a category, which needs each paper's cross-lists, joins the papers."""
+    statement = statement.where(
+        ListingEntry.paper_id.not_in(_WITHDRAWN), ListingEntry.paper_id.not_in(_HIDDEN)
     )
-    return [_listed(row) for row in rows]
+    if submitter is not None and submitter != CATALOG_USERNAME:
+        statement = statement.join(_SUBMITTER, _SUBMITTER.id == ListingEntry.submitted_by_id)
+    if category is not None:
+        statement = statement.join(Paper, Paper.id == ListingEntry.paper_id)
+    return statement
 
 
 def count_entries(
@@ -139,15 +173,13 @@ def count_entries(
     category: str | None = None,
     kind: ListKind = "all",
 ) -> int:
-    """How many entries ``ranked_entries`` holds over all its pages (for "page 2 of 3")."""
-    counted = sa.select(sa.func.count()).select_from(ListingEntry)
-    statement = (
-        counted.join(Paper, Paper.id == ListingEntry.paper_id)
-        .outerjoin(PaperActivity, PaperActivity.paper_id == ListingEntry.paper_id)
-        .outerjoin(_SUBMITTER, _SUBMITTER.id == ListingEntry.submitted_by_id)
-        .where(_VISIBLE)
-    )
-    return session.scalar(_narrowed(session, statement, first, last, submitter, category, kind)) or 0
+    """How many entries ``ranked_entries`` holds over all its pages (for "page 2 of 3").
+
+    Counted from the period's entries alone, without a lookup of each one's paper (a month has tens
+    of thousands; see ``_period_entries``); upvoted papers are read once too."""
+    statement = _period_entries(sa.select(sa.func.count()).select_from(ListingEntry), submitter, category)
+    upvoted = ListingEntry.paper_id.in_(_UPVOTED)
+    return session.scalar(_narrowed(session, statement, first, last, submitter, category, kind, upvoted)) or 0
 
 
 def _narrowed(
@@ -158,7 +190,10 @@ def _narrowed(
     submitter: str | None,
     category: str | None,
     kind: ListKind,
+    upvoted: sa.ColumnElement[bool] = _UPVOTES > 0,
 ) -> sa.Select[Any]:
+    """``statement`` narrowed to the period's entries as ``ranked_entries`` narrows them; ``upvoted``
+    tells an upvoted paper's entry (by default from the joined ``PaperActivity``)."""
     statement = statement.where(ListingEntry.day.between(first, last))
     if submitter == CATALOG_USERNAME:
         statement = statement.where(ListingEntry.submitted_by_id.is_(None))
@@ -167,20 +202,19 @@ def _narrowed(
     if category is not None:
         statement = statement.where(json_list_holds(session, Paper.categories, category))
     if kind == "community":
-        statement = statement.where(sa.or_(ListingEntry.source == "user", _UPVOTES > 0))
+        statement = statement.where(sa.or_(ListingEntry.source == "user", upvoted))
     return statement
 
 
 def categories_listed(session: Session, first: dt.date, last: dt.date) -> list[str]:
     """The primary categories of the papers listed from ``first`` to ``last``, sorted: what a
-    list offers to narrow by."""
+    list offers to narrow by. Read from one index of the entries (see ``ListingEntry.primary_category``)."""
     return list(
         session.scalars(
-            sa.select(Paper.primary_category)
-            .join(ListingEntry, ListingEntry.paper_id == Paper.id)
+            sa.select(ListingEntry.primary_category)
             .where(ListingEntry.day.between(first, last))
             .distinct()
-            .order_by(Paper.primary_category)
+            .order_by(ListingEntry.primary_category)
         )
     )
 

@@ -101,6 +101,7 @@ def submit_paper(engine: sa.Engine, settings: Settings, user: User, text: str) -
             "source": "user",
             "submitted_at": moment,
             "submitted_by_id": user.id,
+            "primary_category": paper.primary_category,
         }
         if not insert_if_new(session, LISTING_ENTRIES, entry, key=["day", "paper_id"]):
             return Submission(arxiv_id, today, "already listed")  # someone listed it a moment ago

@@ -167,6 +167,7 @@ def _list_for_first_requester(session: Session, arxiv_id: str) -> bool:
             "source": "user",
             "submitted_at": first.requested_at,
             "submitted_by_id": first.user_id,
+            "primary_category": paper.primary_category,
         }
         insert_if_new(session, LISTING_ENTRIES, entry, key=["day", "paper_id"])
     return True

@@ -24,6 +24,15 @@ class Paper(Base):
     """
 
     __tablename__ = "papers"
+    # The few withdrawn papers, which a list's count leaves out without reading every paper.
+    __table_args__ = (
+        sa.Index(
+            "ix_papers_withdrawn",
+            "id",
+            sqlite_where=sa.text("deleted = 1"),
+            postgresql_where=sa.text("deleted"),
+        ),
+    )
 
     id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     version: Mapped[int] = mapped_column(sa.Integer, default=1)
@@ -72,13 +81,20 @@ class ListingEntry(Base):
     """
 
     __tablename__ = "listing_entries"
-    __table_args__ = (sa.UniqueConstraint("day", "paper_id"),)
+    __table_args__ = (
+        sa.UniqueConstraint("day", "paper_id"),
+        # A period's categories, read from this index alone (see ``primary_category``).
+        sa.Index("ix_listing_entries_day_primary_category", "day", "primary_category"),
+    )
 
     id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
     # The unique (day, paper_id) index also serves lookups by day.
     day: Mapped[dt.date] = mapped_column(sa.Date)
     paper_id: Mapped[str] = mapped_column(sa.ForeignKey("papers.id", ondelete="CASCADE"), index=True)
     source: Mapped[str] = mapped_column(sa.String(16))
+    #: The paper's, kept here so that a period's categories need no lookup per paper (a month has
+    #: tens of thousands); every write of entries or papers keeps it equal to the paper's.
+    primary_category: Mapped[str] = mapped_column(sa.String(32))
     submitted_at: Mapped[dt.datetime] = mapped_column(sa.DateTime)
     #: The member who submitted it (``source == "user"``); none for the catalog's own entries.
     submitted_by_id: Mapped[int | None] = mapped_column(

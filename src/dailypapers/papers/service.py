@@ -27,7 +27,9 @@ _KEEP_IF_MISSING = ("comments", "journal_ref", "doi", "report_no", "license", "s
 
 # What merging needs of the stored papers; rows are locked until the batch commits (PostgreSQL).
 _MERGE_STATE = (
-    sa.select(PAPERS.c.id, PAPERS.c.version, PAPERS.c.versions, PAPERS.c.content_hash)
+    sa.select(
+        PAPERS.c.id, PAPERS.c.version, PAPERS.c.versions, PAPERS.c.content_hash, PAPERS.c.primary_category
+    )
     .where(PAPERS.c.id.in_(sa.bindparam("ids", expanding=True)))
     .with_for_update()
 )
@@ -97,6 +99,9 @@ def store_papers(
     new_rows: list[tuple[Any, ...]] = []
     changed_rows: list[tuple[Any, ...]] = []
     version_rows: list[dict[str, Any]] = []
+    #: Each paper's primary category once the batch is stored, for its listing entries.
+    primary = {paper_id: record.categories[0] for paper_id, record in incoming.items()}
+    recategorised: list[dict[str, Any]] = []
     for record in incoming.values():
         old = stored.get(record.id)
         if old is None:
@@ -107,7 +112,11 @@ def store_papers(
         if record.version >= old.version and _fingerprint(record) != old.content_hash:
             changed_rows.append(_paper_row(record, versions, now))
             counts.updated += 1
-        elif versions != old.versions:
+            if old.primary_category != primary[record.id]:
+                recategorised.append({"b_id": record.id, "b_category": primary[record.id]})
+            continue
+        primary[record.id] = old.primary_category
+        if versions != old.versions:
             version_rows.append({"b_id": record.id, "b_versions": versions})
             counts.updated += 1
         else:
@@ -126,12 +135,24 @@ def store_papers(
             .values(versions=sa.bindparam("b_versions")),
             version_rows,
         )
-    counts.listed = _list_papers(session, incoming.values(), rules, now)
+    if recategorised:
+        # arXiv moved the paper to another primary category: its entries follow.
+        session.execute(
+            sa.update(LISTING_ENTRIES)
+            .where(LISTING_ENTRIES.c.paper_id == sa.bindparam("b_id"))
+            .values(primary_category=sa.bindparam("b_category")),
+            recategorised,
+        )
+    counts.listed = _list_papers(session, incoming.values(), primary, rules, now)
     return counts
 
 
 def _list_papers(
-    session: Session, records: Iterable[PaperRecord], rules: ListingRules, now: dt.datetime
+    session: Session,
+    records: Iterable[PaperRecord],
+    primary: dict[str, str],
+    rules: ListingRules,
+    now: dt.datetime,
 ) -> int:
     if not rules.categories:
         # Empty rules admit nothing (see ListingRules): only records naming their day can be
@@ -153,7 +174,13 @@ def _list_papers(
         )
     }
     rows = [
-        {"day": day, "paper_id": paper_id, "source": source, "submitted_at": now}
+        {
+            "day": day,
+            "paper_id": paper_id,
+            "source": source,
+            "submitted_at": now,
+            "primary_category": primary[paper_id],
+        }
         for (day, paper_id), source in wanted.items()
         if (day, paper_id) not in present
     ]
