@@ -163,7 +163,7 @@ def _json_text(value: Any) -> Any:
 
 
 #: Column lists of the other two tables a batch fills.
-LISTING_COLUMNS = ("day", "paper_id", "source", "submitted_at")
+LISTING_COLUMNS = ("day", "paper_id", "source", "submitted_at", "primary_category")
 VECTOR_COLUMNS = ("paper_id", "model", "content_hash", "vector")
 JSON_COLUMNS = {"authors", "categories", "versions", "code_urls"}
 
@@ -187,12 +187,16 @@ def make_batch(
     names = prepared.names
     rows = [prepared.new_rows[raw["id"]] for raw in raws]
     hashes = [row[names.index("content_hash")] for row in rows]
+    categories = [row[names.index("primary_category")] for row in rows]
     blobs = [encode(vector) for vector in vectors.take(first, len(raws))]
     at = now if dialect.name == "postgresql" else now.isoformat(sep=" ")
     return Batch(
         names,
         rows,
-        [(raw["listed"], raw["id"], "listing", at) for raw in raws],
+        [
+            (raw["listed"], raw["id"], "listing", at, category)
+            for raw, category in zip(raws, categories, strict=True)
+        ],
         [(raw["id"], vectors.model, h, b) for raw, h, b in zip(raws, hashes, blobs, strict=True)],
     )
 
