@@ -3,6 +3,7 @@ before a worker starts it on an idle site.
 
 Usage: python bench/task_queue.py [--jobs 2000] [--samples 100] [--workers 2]
                              [--redis redis://127.0.0.1:6379/0] [--postgres postgresql://postgres@127.0.0.1:5432/postgres]
+(the procrastinate row needs `pip install procrastinate`: a candidate measured, not a dependency)
 
 Issue 20 asks for a well-kept task queue that needs no server on one machine and shares PostgreSQL
 or Redis on many. Measured here, each with a no-op job (so the numbers are the queue's own cost):
