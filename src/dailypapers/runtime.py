@@ -2,8 +2,10 @@
 
 ``Runtime.from_settings`` opens (and upgrades) the database and builds the parts that the web
 application, the CLI's commands and the worker share: the engine, the mail transport, the site's
-secret, semantic search and the digest's renderer. ``create_app(runtime)``, every command and the
-worker take a runtime instead of wiring these again each in its own way.
+secret, semantic search and the digest's renderer; the digest's sender, the one paced session to
+arXiv and the queue of background jobs are built the first time they are asked for.
+``create_app(runtime)``, every command and the worker take a runtime instead of wiring these again
+each in its own way.
 
 What only a web process needs (templates, CSRF, the members' sessions, rate limits, the page and API
 caches and the change signals that empty them on every server) is built from the runtime by

@@ -13,7 +13,8 @@ import time
 
 from dailypapers.db.write import read_session
 from dailypapers.digest.sender import waiting
-from dailypapers.queue import JobRuntime, build_queue, consumer, registered_jobs
+from dailypapers.queue import JobRuntime, consumer, registered_jobs
+from dailypapers.runtime import Runtime
 
 log = logging.getLogger("dailypapers.worker")
 
@@ -36,11 +37,11 @@ def run_once(runtime: JobRuntime, moment: dt.datetime) -> str:
     return f"worker round: {'; '.join(parts)}; took {time.monotonic() - started:.1f} s"
 
 
-def run_worker(runtime: JobRuntime, *, workers: int = 1) -> None:
-    """Take jobs from the queue with ``workers`` threads until stopped (SIGINT or SIGTERM); each
-    job's outcome is logged, as ``--once`` prints its health line."""
+def run_worker(runtime: Runtime, *, workers: int = 1) -> None:
+    """Take jobs from the runtime's queue with ``workers`` threads until stopped (SIGINT or
+    SIGTERM); each job's outcome is logged, as ``--once`` prints its health line."""
     logging.getLogger("dailypapers.queue").setLevel(logging.INFO)
-    queue = build_queue(runtime.settings, lambda: runtime)
+    queue = runtime.queue
     storage = "Redis" if runtime.settings.redis_url else runtime.settings.data_dir / "queue.db"
     schedule = ", ".join(f"{name} every {seconds:g} s" for name, seconds in queue.periods.items())
     print(f"worker: {workers} thread(s) on the queue in {storage}; {schedule}", flush=True)
