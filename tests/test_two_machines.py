@@ -70,13 +70,13 @@ class Machine:
 
     def start_worker(self) -> subprocess.Popen[bytes]:
         """``dailypapers worker`` on this machine: it takes jobs from the queue in Redis."""
-        log = (self.data_dir.parent / f"{self.data_dir.name}-worker.log").open("ab")
-        return subprocess.Popen(
-            [sys.executable, "-m", "dailypapers", "worker"],
-            env={**os.environ, **self.environment, **self.worker_environment},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        with (self.data_dir.parent / f"{self.data_dir.name}-worker.log").open("ab") as log:
+            return subprocess.Popen(
+                [sys.executable, "-m", "dailypapers", "worker"],
+                env={**os.environ, **self.environment, **self.worker_environment},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
 
 
 @pytest.fixture
